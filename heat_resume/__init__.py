@@ -1,0 +1,1 @@
+"""heat_resume: resumable, parallel stack operations for OpenStack Heat."""

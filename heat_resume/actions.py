@@ -1,0 +1,86 @@
+"""One resource action's handler steps, recorded and resumable.
+
+``run_handler`` is Heat's Resource.action_handler_task (resource.py, 27.x)
+with progress records around it: the phase before handle_<action>(), the
+cookie it returned, and the outcome. Given a saved record it skips the
+handler and re-enters check_<action>_complete() with the saved cookie,
+which is how an interrupted action is resumed without a second
+handle_create().
+"""
+
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from heat.engine import resource as heat_resource
+
+from heat_resume import current
+from heat_resume import progress
+
+LOG = logging.getLogger(__name__)
+
+
+def run_handler(resource, action, args=None, action_prefix=None,
+                resume=None):
+    """Task: handle_<action>() then poll check_<action>_complete()."""
+    args = args or []
+    handler_action = action.lower()
+    check = getattr(resource, 'check_%s_complete' % handler_action, None)
+    if action_prefix:
+        handler_action = '%s_%s' % (action_prefix.lower(), handler_action)
+    handler = getattr(resource, 'handle_%s' % handler_action, None)
+    if not callable(handler):
+        return
+
+    if resume is None:
+        op = current.operation()
+        record = progress.task_started(resource, action,
+                                       op.id if op is not None else None)
+        try:
+            handler_data = handler(*args)
+        except StopIteration:
+            progress.task_finished(resource, record, ok=False)
+            raise RuntimeError('Plugin method raised StopIteration')
+        except BaseException:
+            with excutils.save_and_reraise_exception():
+                progress.task_finished(resource, record, ok=False)
+        progress.task_returned(resource, record, handler_data)
+        yield
+    else:
+        record = resume
+        handler_data = record.get('cookie')
+        progress.task_resumed(resource, record)
+
+    ok = False
+    try:
+        if callable(check):
+            yield from _poll(resource, check, handler_data, handler_action)
+        ok = True
+    finally:
+        progress.task_finished(resource, record, ok)
+
+
+def _poll(resource, check, handler_data, handler_action):
+    try:
+        while True:
+            try:
+                done = check(handler_data)
+            except heat_resource.PollDelay as delay:
+                yield delay.period
+            else:
+                if done:
+                    return
+                yield
+    except StopIteration:
+        raise RuntimeError('Plugin method raised StopIteration')
+    except Exception:
+        raise
+    except:  # noqa: cancelled or timed out: let the resource clean up
+        with excutils.save_and_reraise_exception():
+            canceller = getattr(resource, 'handle_%s_cancel' % handler_action,
+                                None)
+            if callable(canceller):
+                try:
+                    canceller(handler_data)
+                except Exception:
+                    LOG.exception('Error cancelling resource %s',
+                                  handler_action)

@@ -1,0 +1,72 @@
+"""The ``[heat_resume]`` options of heat.conf.
+
+``list_opts`` feeds oslo-config-generator through the ``oslo.config.opts``
+entry point; ``register_opts`` is called by the plugin when Heat loads it.
+"""
+
+import copy
+
+from oslo_config import cfg
+
+GROUP = 'heat_resume'
+
+IN_PROGRESS_RETRY = 'retry'
+IN_PROGRESS_FAIL = 'fail'
+
+heat_resume_opts = [
+    cfg.BoolOpt(
+        'enabled', default=False,
+        help='Run legacy stack operations on the heat_resume scheduler. '
+             'When true, every stack created from then on is a legacy '
+             '(non-convergence) stack whatever [DEFAULT] convergence_engine '
+             'says, its resource actions run in parallel, their progress '
+             'is recorded in Heat\'s own tables, and an operation '
+             'interrupted by an engine\'s death is resumed instead of '
+             'failed. Existing convergence stacks keep running on stock '
+             'convergence. Switching it off needs no migration: every '
+             'stack stays manageable by stock Heat. Restart heat-engine '
+             'after changing it.'),
+    cfg.IntOpt(
+        'max_concurrency', default=16, min=1, max=1024,
+        help='Resource actions in flight at once per stack operation '
+             '(each one a thread that calls the resource\'s handlers). '
+             'Raise it for wide stacks whose resources mostly wait on '
+             'other services; lower it to spare a busy cloud API.'),
+    cfg.FloatOpt(
+        'poll_interval_min', default=0.02, min=0.001,
+        help='Seconds between the first calls to a resource\'s '
+             'check_<action>_complete(). The interval grows by '
+             'poll_backoff_factor after each call that is not yet '
+             'complete, up to poll_interval_max.'),
+    cfg.FloatOpt(
+        'poll_interval_max', default=2.0, min=0.01,
+        help='Longest wait, in seconds, between two calls to a '
+             'resource\'s check_<action>_complete(). Stock Heat polls '
+             'every second.'),
+    cfg.FloatOpt(
+        'poll_backoff_factor', default=1.5, min=1.0,
+        help='Factor by which the polling interval grows while a '
+             'resource action is not complete.'),
+    cfg.StrOpt(
+        'in_progress_policy', default=IN_PROGRESS_FAIL,
+        choices=[(IN_PROGRESS_FAIL,
+                  'mark the resource FAILED with a reason that names the '
+                  'engine that died, so that the operation fails (or rolls '
+                  'back) like any other resource failure'),
+                 (IN_PROGRESS_RETRY,
+                  'call the resource\'s handle_<action>() again; safe for '
+                  'idempotent handlers, may duplicate a cloud resource '
+                  'whose creation was in flight')],
+        help='What resuming an operation does with a resource whose engine '
+             'died inside handle_<action>(), that is with no saved cookie '
+             'to resume polling from.'),
+]
+
+
+def register_opts(conf=cfg.CONF):
+    conf.register_opts(heat_resume_opts, group=GROUP)
+
+
+def list_opts():
+    """Options for oslo-config-generator, as deep copies."""
+    return [(GROUP, copy.deepcopy(heat_resume_opts))]

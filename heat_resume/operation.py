@@ -1,0 +1,265 @@
+"""One stack operation run by heat_resume: the unit a takeover resumes.
+
+An operation starts when Heat calls a stack action (create, update,
+delete, suspend, resume, check) on a legacy stack with the plugin
+enabled, and ends when that call returns. While it runs, the stack has an
+operation record (progress.py) naming the operation, the engine and the
+stack action; nested calls (a rollback inside a create, the clean-up of a
+backup stack) belong to the operation that made them.
+
+Resuming rebuilds the operation from the database: Heat loads the stack,
+the same stack action runs again, and for each resource ``task_for``
+decides from its row and task record what is left to do.
+"""
+
+import time
+import uuid
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from heat.common import exception
+from heat.engine import resource as heat_resource
+from heat.engine import stk_defn
+
+from heat_resume import actions
+from heat_resume import conf
+from heat_resume import current
+from heat_resume import progress
+
+LOG = logging.getLogger(__name__)
+
+CONF = cfg.CONF
+
+# What resuming does with one resource (see decide()).
+RUN = 'run'          # not started (or nothing to resume): the normal task
+SKIP = 'skip'        # already done by the dead engine
+POLL = 'poll'        # handler returned: poll its saved cookie
+FINISH = 'finish'    # checks were complete, the state write was lost
+RETRY = 'retry'      # caught inside the handler: call it again
+FAIL = 'fail'        # caught inside the handler: fail it with a reason
+
+# Stack actions that resume; ROLLBACK too when it rolls back a create.
+RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK')
+
+
+def managed(stack):
+    """True if heat_resume runs this stack's operations."""
+    return (CONF.heat_resume.enabled and stack is not None and
+            not getattr(stack, 'convergence', True))
+
+
+def decide(action, resource_action, resource_status, record, policy):
+    """What resuming ``action`` does with one resource. Pure."""
+    if resource_action != action:
+        return RUN
+    if resource_status == heat_resource.Resource.COMPLETE:
+        return RUN if action == heat_resource.Resource.DELETE else SKIP
+    if resource_status != heat_resource.Resource.IN_PROGRESS:
+        return RUN
+    if action == heat_resource.Resource.DELETE:
+        # handle_delete must be idempotent (Heat retries deletes itself)
+        return RUN
+    if record and record.get('action') == action:
+        if record.get('phase') == progress.COMPLETE:
+            return FINISH
+        if (record.get('phase') == progress.RETURNED and
+                record.get('cookie_saved')):
+            return POLL
+    return RETRY if policy == conf.IN_PROGRESS_RETRY else FAIL
+
+
+class Operation(object):
+    """A stack operation: its record, its engine, and how to resume it."""
+
+    def __init__(self, stack, record, atomic_key, resuming=False):
+        self.stack = stack
+        self.stack_id = stack.id
+        self.record = record
+        self.atomic_key = atomic_key
+        self.resuming = resuming
+
+    @property
+    def id(self):
+        return self.record.get('id')
+
+    @property
+    def op(self):
+        return self.record.get('op')
+
+    @classmethod
+    def begin(cls, stack, op):
+        record, key = progress.create_operation(
+            stack.context, stack.id, op, stack.action, str(uuid.uuid4()))
+        LOG.debug('Operation %(id)s: %(op)s of stack %(stack)s begins',
+                  {'id': record['id'], 'op': op, 'stack': stack.id})
+        return cls(stack, record, key)
+
+    def end(self):
+        """Forget the operation once the stack's state is in the database.
+
+        Legacy Heat writes the final state of a create/suspend/resume/check
+        only when it releases the stack lock, after this returns; then the
+        record keeps that final state until the lock is released
+        (``released``), so that a takeover in between can finish it.
+        """
+        stack = self.stack
+        if stack.defer_state_persist() and stack.id is not None:
+            self.record['final'] = [stack.action, stack.status,
+                                    str(stack.status_reason)]
+            self._save()
+        else:
+            progress.delete_operation(stack.context, self.stack_id)
+
+    @staticmethod
+    def released(stack_context, stack_id):
+        progress.delete_operation(stack_context, stack_id)
+
+    def _save(self):
+        key = progress.update_operation(self.stack.context, self.stack_id,
+                                        self.record, self.atomic_key)
+        if key is None:
+            LOG.warning('Operation record of stack %s changed under engine '
+                        '%s', self.stack_id, progress.engine_id())
+        else:
+            self.atomic_key = key
+
+    # -- per-resource decisions while resuming ----------------------------
+
+    def task_for(self, resource, task):
+        """The task that finishes ``resource``'s part of this operation."""
+        if not self.resuming or not hasattr(resource, 'stack'):
+            return task
+        action = self.stack.action
+        if action == self.stack.ROLLBACK and self.op != 'UPDATE':
+            action = heat_resource.Resource.DELETE
+        record = progress.load_task(resource.context, resource.id)
+        choice = decide(action, resource.action, resource.status, record,
+                        CONF.heat_resume.in_progress_policy)
+        if choice != RUN:
+            LOG.info('Resuming %(res)s of stack %(stack)s: %(choice)s',
+                     {'res': resource.name, 'stack': self.stack_id,
+                      'choice': choice})
+        return {
+            RUN: task,
+            SKIP: self._skip,
+            POLL: lambda r: self._poll(r, action, record),
+            FINISH: lambda r: self._finish(r, action),
+            RETRY: lambda r: self._retry(r, action),
+            FAIL: lambda r: self._fail(r, action, record),
+        }[choice]
+
+    def _after(self, resource, action):
+        if action == resource.CREATE:
+            stk_defn.update_resource_data(self.stack.defn, resource.name,
+                                          resource.node_data())
+
+    def _skip(self, resource):
+        self._after(resource, resource.action)
+
+    def _poll(self, resource, action, record):
+        with resource._action_recorder(action):
+            yield from actions.run_handler(resource, action, resume=record)
+        self._after(resource, action)
+
+    def _finish(self, resource, action):
+        resource.state_set(action, resource.COMPLETE)
+        self._after(resource, action)
+
+    def _retry(self, resource, action):
+        if action == resource.CREATE:
+            resource.reparse()
+        yield from resource._do_action(action)
+        self._after(resource, action)
+
+    def _fail(self, resource, action, record):
+        engine = (record or {}).get('engine') or self.record.get('engine')
+        reason = ('Engine %(engine)s went down inside handle_%(action)s of '
+                  '%(res)s; no cookie to resume from and '
+                  '[heat_resume] in_progress_policy = fail' %
+                  {'engine': engine, 'action': action.lower(),
+                   'res': resource.name})
+        resource.state_set(action, resource.FAILED, reason)
+        raise exception.ResourceFailure(exception.Error(reason), resource,
+                                        action)
+
+    # -- resuming the whole operation -------------------------------------
+
+    def remaining_timeout(self):
+        started = timeutils.parse_isotime(self.record['started_at'])
+        elapsed = timeutils.delta_seconds(started, timeutils.utcnow(True))
+        return max(self.stack.timeout_secs() - elapsed, 1)
+
+    def resume(self):
+        """Finish the operation in this thread (the stack is locked)."""
+        stack = self.stack
+        final = self.record.get('final')
+        if final:
+            action, status, reason = final
+            stack.state_set(action, status, reason)
+            return
+        previous_engine = self.record.get('engine')
+        self.record['resumes'] = self.record.get('resumes', 0) + 1
+        self.record['history'] = (self.record.get('history', []) + [
+            {'engine': previous_engine, 'until': timeutils.utcnow(
+            ).isoformat()}])[-progress.HISTORY_LENGTH:]
+        self.record['engine'] = progress.engine_id()
+        self._save()
+        remaining = self.remaining_timeout()
+        stack.timeout_secs = lambda: remaining
+        action = stack.action
+        LOG.info('Engine %(me)s resumes %(action)s of stack %(stack)s '
+                 '(operation %(op)s, previous engine %(prev)s, %(left)ds '
+                 'of its timeout left)',
+                 {'me': progress.engine_id(), 'action': action,
+                  'stack': stack.id, 'op': self.id, 'prev': previous_engine,
+                  'left': remaining})
+        stack._add_event(action, stack.IN_PROGRESS,
+                         'Stack %s resumed by engine %s after engine %s '
+                         'went down' % (action, progress.engine_id(),
+                                        previous_engine))
+        started = time.monotonic()
+        with current.bound(self):
+            try:
+                self._run_again(stack, action)
+            finally:
+                self.end()
+        LOG.info('Resumed %(action)s of stack %(stack)s ended %(status)s '
+                 'after %(secs).1fs', {'action': action, 'stack': stack.id,
+                                       'status': stack.status,
+                                       'secs': time.monotonic() - started})
+
+    def _run_again(self, stack, action):
+        if action == stack.CREATE:
+            stack.create()
+        elif action == stack.DELETE:
+            stack.delete()
+        elif action == stack.ROLLBACK:
+            stack.delete(action=stack.ROLLBACK)
+        else:
+            getattr(stack, action.lower())()
+
+    @staticmethod
+    def resumable(stack, record):
+        """Whether a stack found IN_PROGRESS with ``record`` can resume."""
+        if record.get('final'):
+            return True
+        if stack.action == stack.ROLLBACK:
+            return record.get('op') == stack.CREATE
+        return stack.action in RESUMABLE
+
+
+def run(stack, op, func, *args, **kwargs):
+    """Run a stack action of Heat's as a heat_resume operation."""
+    if not managed(stack) or stack.id is None:
+        return func(*args, **kwargs)
+    running = current.operation()
+    if running is not None and running.stack_id == stack.id:
+        return func(*args, **kwargs)
+    operation = Operation.begin(stack, op)
+    with current.bound(operation):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            operation.end()

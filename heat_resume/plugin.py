@@ -1,0 +1,21 @@
+"""The entry point Heat loads in every engine process.
+
+heat-engine loads the ``heat.stack_lifecycle_plugins`` entry points while
+it builds its global environment, before the engine service starts;
+importing this module registers the ``[heat_resume]`` options and installs
+the seam. The lifecycle plugin itself does nothing: it is only the door.
+"""
+
+from heat.engine import lifecycle_plugin
+
+from heat_resume import conf
+
+conf.register_opts()
+
+from heat_resume import seam  # noqa: E402  (options first)
+
+seam.install()
+
+
+class HeatResumeLifecyclePlugin(lifecycle_plugin.LifecyclePlugin):
+    """No pre/post operation work; loading the module is what counts."""

@@ -1,0 +1,196 @@
+"""Progress records in Heat's own tables: no new schema, ever.
+
+Two records, both JSON, both documented in doc/source/progress-format.rst:
+
+* the *operation record*, one per stack with a heat_resume operation in
+  flight: a ``sync_point`` row keyed (entity_id=stack id,
+  traversal_id=OP_TRAVERSAL, is_update=True). Legacy stacks never use
+  sync_point, convergence uses traversal uuids, so the key cannot collide;
+  its atomic_key is a compare-and-swap counter, and Heat's purge removes
+  lingering rows. It exists exactly while the operation runs.
+* the *task record*, one per resource: a ``resource_data`` row under
+  TASK_KEY with the phase of the resource's latest action, the engine that
+  ran it, the attempt, times, the handler's cookie when it is JSON, and a
+  short history of earlier actions. It cascades with the resource row.
+
+The resource row itself keeps action/status exactly as stock Heat writes
+them; ``engine_id`` names the engine while a handler is in flight.
+"""
+
+import json
+import os
+import socket
+
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+from oslo_utils import timeutils
+
+from heat.objects import resource as resource_objects
+from heat.objects import resource_data as resource_data_objects
+from heat.objects import sync_point as sync_point_objects
+
+LOG = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+TASK_KEY = 'heat_resume.task'
+OP_TRAVERSAL = 'heat-resume-operation'
+HISTORY_LENGTH = 10
+
+STARTED = 'handler_started'
+RETURNED = 'handler_returned'
+COMPLETE = 'complete'
+FAILED = 'failed'
+IN_FLIGHT = frozenset((STARTED, RETURNED))
+
+_engine = {'id': None}
+
+
+def engine_id():
+    """This process's engine id (Heat's, once the engine service started)."""
+    if _engine['id'] is None:
+        _engine['id'] = '%s-%d' % (socket.gethostname(), os.getpid())
+    return _engine['id']
+
+
+def set_engine_id(value):
+    _engine['id'] = value
+
+
+def _now():
+    return timeutils.utcnow().isoformat()
+
+
+def jsonable(value):
+    """Return (True, value as JSON gives it back) or (False, None).
+
+    Datetimes become ISO strings (Heat's own resources parse them back,
+    e.g. TestResource's ``(started_at, wait_secs)`` cookie); any other
+    object that is not plain data makes the cookie unsaveable.
+    """
+    try:
+        primitive = jsonutils.to_primitive(value, convert_datetime=True,
+                                           max_depth=64)
+        return True, json.loads(json.dumps(primitive))
+    except (TypeError, ValueError):
+        return False, None
+
+
+# -- task records ---------------------------------------------------------
+
+def load_task(context, resource_id):
+    """The resource's task record, or None."""
+    if resource_id is None:
+        return None
+    try:
+        row = resource_data_objects.ResourceData.get_by_key(
+            context, resource_id, TASK_KEY)
+    except Exception:  # heat raises NotFound; a missing row is normal
+        return None
+    try:
+        return json.loads(row.value)
+    except (TypeError, ValueError):
+        LOG.warning('Unreadable heat_resume task record on resource %s',
+                    resource_id)
+        return None
+
+
+def _save_task(resource, record):
+    resource_data_objects.ResourceData.set(
+        resource, TASK_KEY, json.dumps(record, sort_keys=True))
+
+
+def task_started(resource, action, op_id, previous=None):
+    """Record that handle_<action>() is about to be called; return record."""
+    if previous is None:
+        previous = load_task(resource.context, resource.id)
+    history = []
+    attempt = 1
+    if previous:
+        history = (previous.pop('history', []) +
+                   [_summary(previous)])[-HISTORY_LENGTH:]
+        if (previous.get('action') == action and
+                previous.get('operation') == op_id):
+            attempt = previous.get('attempt', 0) + 1
+    record = {'v': FORMAT_VERSION, 'action': action, 'phase': STARTED,
+              'engine': engine_id(), 'operation': op_id,
+              'attempt': attempt, 'started_at': _now(),
+              'updated_at': None, 'finished_at': None,
+              'cookie': None, 'cookie_saved': False, 'history': history}
+    _save_task(resource, record)
+    _set_engine(resource, engine_id())
+    return record
+
+
+def task_returned(resource, record, cookie):
+    """Record the handler's cookie, the state a resume polls from."""
+    saved, value = jsonable(cookie)
+    record.update(phase=RETURNED, cookie=value, cookie_saved=saved,
+                  updated_at=_now())
+    if not saved:
+        LOG.info('%s: the %s cookie (%s) is not JSON; a resume will apply '
+                 'in_progress_policy', resource, record['action'],
+                 type(cookie).__name__)
+    _save_task(resource, record)
+
+
+def task_finished(resource, record, ok):
+    record.update(phase=COMPLETE if ok else FAILED, finished_at=_now(),
+                  updated_at=_now())
+    _save_task(resource, record)
+    _set_engine(resource, None)
+
+
+def task_resumed(resource, record):
+    """Note that this engine took an in-flight action over."""
+    record.setdefault('resumed_by', []).append(
+        {'engine': engine_id(), 'from': record.get('engine'), 'at': _now()})
+    record['engine'] = engine_id()
+    _save_task(resource, record)
+    _set_engine(resource, engine_id())
+
+
+def _summary(record):
+    return {k: record.get(k) for k in ('action', 'phase', 'engine',
+                                       'attempt', 'operation',
+                                       'started_at', 'finished_at')}
+
+
+def _set_engine(resource, value):
+    if resource.id is not None:
+        resource_objects.Resource.update_by_id(
+            resource.context, resource.id, {'engine_id': value})
+
+
+# -- operation records ----------------------------------------------------
+
+def load_operation(context, stack_id):
+    """(record dict, atomic_key) of the stack's operation, or (None, None)."""
+    row = sync_point_objects.SyncPoint.get_by_key(
+        context, stack_id, OP_TRAVERSAL, True)
+    if row is None:
+        return None, None
+    return dict(row.input_data or {}), row.atomic_key
+
+
+def create_operation(context, stack_id, op, action, op_id):
+    record = {'v': FORMAT_VERSION, 'id': op_id, 'op': op, 'action': action,
+              'engine': engine_id(), 'started_at': _now(), 'resumes': 0,
+              'history': []}
+    delete_operation(context, stack_id)
+    sync_point_objects.SyncPoint.create(context, {
+        'entity_id': stack_id, 'traversal_id': OP_TRAVERSAL,
+        'is_update': True, 'stack_id': stack_id, 'atomic_key': 0,
+        'input_data': record})
+    return record, 0
+
+
+def update_operation(context, stack_id, record, atomic_key):
+    """Compare-and-swap the record; return the new key or None if lost."""
+    updated = sync_point_objects.SyncPoint.update_input_data(
+        context, stack_id, OP_TRAVERSAL, True, atomic_key, record)
+    return atomic_key + 1 if updated else None
+
+
+def delete_operation(context, stack_id):
+    return sync_point_objects.SyncPoint.delete_all_by_stack_and_traversal(
+        context, stack_id, OP_TRAVERSAL)

@@ -1,0 +1,229 @@
+"""The only module that patches Heat.
+
+Every Heat symbol heat_resume replaces or wraps, checked against
+openstack-heat 27.0.0 and 27.0.1 (2026.2):
+
+==============================================  ===========================
+heat.engine.scheduler.DependencyTaskGroup       replaced by a subclass,
+                                                ParallelTaskGroup (looked
+                                                up on the module at call
+                                                time by stack.py, update.py)
+heat.engine.resource.Resource.action_handler_task
+                                                wrapped: recorded handler
+                                                steps (actions.run_handler)
+heat.engine.stack.Stack.create/update/delete/   wrapped: each call is one
+  suspend/resume/check                          operation (operation.run)
+heat.engine.stack.Stack.persist_state_and_release_lock
+                                                wrapped: the operation
+                                                record goes with the lock
+heat.engine.service.EngineService.reset_stack_status
+                                                wrapped: resume orphaned
+                                                operations first
+heat.common.service_utils.generate_engine_id    wrapped: learn this
+                                                engine's id
+[DEFAULT] convergence_engine                    overridden to False while
+                                                enabled
+==============================================  ===========================
+
+Heat symbols only called (not patched) live in operation.py, progress.py,
+takeover.py and actions.py; their imports name them.
+
+Every wrapper checks ``[heat_resume] enabled`` and the stack's kind at
+call time, so an engine with the plugin disabled, and every convergence
+stack, behave exactly as stock Heat. ``install`` first checks that each
+symbol has the shape it was written against and patches nothing at all
+when one does not.
+"""
+
+import functools
+import inspect
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat.common import service_utils
+from heat.engine import resource as heat_resource
+from heat.engine import scheduler as heat_scheduler
+from heat.engine import service as heat_service
+from heat.engine import stack as heat_stack
+
+from heat_resume import actions
+from heat_resume import operation
+from heat_resume import progress
+from heat_resume import takeover
+from heat_resume import taskgroup
+
+LOG = logging.getLogger(__name__)
+CONF = cfg.CONF
+
+CHECKED_VERSIONS = ('27.0.0', '27.0.1')
+
+STACK_OPERATIONS = ('create', 'update', 'delete', 'suspend', 'resume',
+                    'check')
+
+# (owner, attribute, parameters it must accept, in order)
+EXPECTED_SHAPE = [
+    (heat_scheduler, 'DependencyTaskGroup',
+     ['dependencies', 'task', 'reverse', 'name', 'error_wait_time',
+      'aggregate_exceptions']),
+    (heat_scheduler, 'TaskRunner', ['task']),
+    (heat_resource.Resource, 'action_handler_task',
+     ['self', 'action', 'args', 'action_prefix']),
+    (heat_resource.Resource, '_action_recorder', ['self', 'action']),
+    (heat_resource.Resource, '_do_action', ['self', 'action']),
+    (heat_stack.Stack, 'persist_state_and_release_lock',
+     ['self', 'engine_id']),
+    (heat_stack.Stack, 'create', ['self', 'msg_queue']),
+    (heat_stack.Stack, 'update', ['self', 'newstack', 'msg_queue']),
+    (heat_stack.Stack, 'delete', ['self', 'action', 'backup']),
+    (heat_stack.Stack, 'suspend', ['self']),
+    (heat_stack.Stack, 'resume', ['self']),
+    (heat_stack.Stack, 'check', ['self']),
+    (heat_service.EngineService, 'reset_stack_status', ['self']),
+    (service_utils, 'generate_engine_id', []),
+]
+
+
+class IncompatibleHeat(Exception):
+    """This Heat does not have the shape heat_resume was written for."""
+
+
+_originals = {}
+
+
+def check_shape():
+    """Raise IncompatibleHeat naming every symbol that does not fit."""
+    problems = []
+    for owner, name, params in EXPECTED_SHAPE:
+        target = getattr(owner, name, None)
+        if target is None:
+            problems.append('%s.%s is missing' % (owner.__name__, name))
+            continue
+        if inspect.isclass(target):
+            target = target.__init__
+            params = ['self'] + params
+        target = inspect.unwrap(target)
+        try:
+            have = list(inspect.signature(target).parameters)
+        except (TypeError, ValueError):
+            problems.append('%s.%s has no signature' % (owner.__name__, name))
+            continue
+        if have[:len(params)] != params:
+            problems.append('%s.%s%s, expected parameters %s' % (
+                owner.__name__, name, tuple(have), tuple(params)))
+    if problems:
+        raise IncompatibleHeat('; '.join(problems))
+
+
+def installed():
+    return bool(_originals)
+
+
+def install():
+    """Patch Heat, or log why not and leave it stock. Returns success."""
+    if installed():
+        sync_conf()
+        return True
+    try:
+        check_shape()
+    except IncompatibleHeat as exc:
+        LOG.error('heat_resume is NOT installed: this Heat does not look '
+                  'like the one it was written for (checked: %(versions)s). '
+                  'The engine runs stock Heat. Details: %(details)s',
+                  {'versions': ', '.join(CHECKED_VERSIONS), 'details': exc})
+        return False
+    _patch(heat_scheduler, 'DependencyTaskGroup',
+           taskgroup.ParallelTaskGroup)
+    _patch(heat_resource.Resource, 'action_handler_task',
+           _wrap_action_handler_task(
+               heat_resource.Resource.action_handler_task))
+    for name in STACK_OPERATIONS:
+        _patch(heat_stack.Stack, name,
+               _wrap_stack_operation(name, getattr(heat_stack.Stack, name)))
+    _patch(heat_stack.Stack, 'persist_state_and_release_lock',
+           _wrap_persist(heat_stack.Stack.persist_state_and_release_lock))
+    _patch(heat_service.EngineService, 'reset_stack_status',
+           _wrap_reset_stack_status(
+               heat_service.EngineService.reset_stack_status))
+    _patch(service_utils, 'generate_engine_id',
+           _wrap_generate_engine_id(service_utils.generate_engine_id))
+    sync_conf()
+    LOG.info('heat_resume installed (enabled=%s)', CONF.heat_resume.enabled)
+    return True
+
+
+def uninstall():
+    """Put every patched symbol back (for tests and heat-compat)."""
+    for (owner, name), original in _originals.items():
+        setattr(owner, name, original)
+    _originals.clear()
+    CONF.clear_override('convergence_engine')
+
+
+def sync_conf():
+    """Make new stacks legacy stacks while heat_resume is enabled."""
+    if CONF.heat_resume.enabled:
+        CONF.set_override('convergence_engine', False)
+    else:
+        CONF.clear_override('convergence_engine')
+
+
+def _patch(owner, name, replacement):
+    _originals[(owner, name)] = owner.__dict__[name]
+    setattr(owner, name, replacement)
+
+
+def _wrap_action_handler_task(original):
+    @functools.wraps(original)
+    def action_handler_task(self, action, args=None, action_prefix=None):
+        if operation.managed(self.stack):
+            return actions.run_handler(self, action, args, action_prefix)
+        return original(self, action, args, action_prefix)
+    return action_handler_task
+
+
+def _wrap_stack_operation(name, original):
+    @functools.wraps(original)
+    def stack_operation(self, *args, **kwargs):
+        if name == 'delete' and (kwargs.get('backup') or
+                                 (len(args) > 1 and args[1])):
+            # clean-up of a backup stack: part of the running update
+            return original(self, *args, **kwargs)
+        return operation.run(self, name.upper(), original, self,
+                             *args, **kwargs)
+    return stack_operation
+
+
+def _wrap_persist(original):
+    @functools.wraps(original)
+    def persist_state_and_release_lock(self, engine_id):
+        stack_id = self.id
+        result = original(self, engine_id)
+        if stack_id is not None and operation.managed(self):
+            operation.Operation.released(self.context, stack_id)
+        return result
+    return persist_state_and_release_lock
+
+
+def _wrap_reset_stack_status(original):
+    @functools.wraps(original)
+    def reset_stack_status(self):
+        if CONF.heat_resume.enabled:
+            resumed = takeover.resume_orphans(self.engine_id,
+                                              self.thread_group_mgr)
+            if resumed:
+                LOG.info('Engine %(engine)s resumes %(count)d stack '
+                         'operation(s) left by dead engines: %(ids)s',
+                         {'engine': self.engine_id, 'count': len(resumed),
+                          'ids': ', '.join(resumed)})
+        return original(self)
+    return reset_stack_status
+
+
+def _wrap_generate_engine_id(original):
+    @functools.wraps(original)
+    def generate_engine_id():
+        engine_id = original()
+        progress.set_engine_id(engine_id)
+        return engine_id
+    return generate_engine_id
