@@ -23,11 +23,13 @@ class TaskGraph(object):
             topological order); defaults to the mapping's order.
         """
         self._requires = {k: set(v) for k, v in requires.items()}
+        for needs in list(self._requires.values()):
+            for need in needs:
+                self._requires.setdefault(need, set())
         self._required_by = {k: set() for k in self._requires}
         for key, needs in self._requires.items():
             for need in needs:
-                self._required_by.setdefault(need, set()).add(key)
-                self._requires.setdefault(need, set())
+                self._required_by[need].add(key)
         self._order = list(order if order is not None else self._requires)
         self._order += [k for k in self._requires if k not in self._order]
         self._state = dict.fromkeys(self._order, PENDING)

@@ -9,7 +9,6 @@ cancels (the resource is then marked FAILED "... aborted").
 
 import queue
 import threading
-import time
 
 import futurist
 from oslo_log import log as logging
@@ -127,12 +126,12 @@ class Scheduler(object):
                 key, outcome = self._results.get()
                 if key is _CANCEL:
                     self._stop(graceful=outcome)
-                elif outcome is None:
+                    continue
+                self._cancellations.pop(key, None)
+                if outcome is None:
                     self.graph.done(key)
                 else:
                     self._failed(key, outcome)
-                if key is not _CANCEL:
-                    self._cancellations.pop(key, None)
         except BaseException as exc:  # noqa: never leave wait() hanging
             LOG.exception('Scheduler %s crashed', self.name)
             self.errors.append((None, exc))
@@ -178,6 +177,3 @@ class Scheduler(object):
             return self._grace_period(key)
         return self._grace_period
 
-
-def elapsed_since(start):
-    return time.monotonic() - start
