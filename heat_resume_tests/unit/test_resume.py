@@ -1,0 +1,235 @@
+"""Resuming an interrupted operation from what the database says.
+
+Each test stages, with the real code paths, the database a dead engine
+leaves behind (an engine cannot be killed in-process), then loads the
+stack afresh and resumes it as a new engine would.
+"""
+
+from unittest import mock
+
+from oslo_config import cfg
+
+from heat.engine.resources.openstack.heat import test_resource
+from heat.engine import stack as heat_stack
+
+from heat_resume import current
+from heat_resume import operation
+from heat_resume import progress
+from heat_resume_tests.unit import base
+
+
+class DecideTest(base.HeatResumeTestCase):
+    def decide(self, res_action, res_status, phase=None, saved=True,
+               action='CREATE', policy='fail'):
+        record = phase and {'action': res_action, 'phase': phase,
+                            'cookie_saved': saved}
+        return operation.decide(action, res_action, res_status, record,
+                                policy)
+
+    def test_not_started_runs(self):
+        self.assertEqual(operation.RUN, self.decide('INIT', 'COMPLETE'))
+
+    def test_done_is_skipped(self):
+        self.assertEqual(operation.SKIP,
+                         self.decide('CREATE', 'COMPLETE', 'complete'))
+
+    def test_returned_handler_is_polled(self):
+        self.assertEqual(operation.POLL,
+                         self.decide('CREATE', 'IN_PROGRESS', 'handler_returned'))
+
+    def test_unsaved_cookie_follows_policy(self):
+        self.assertEqual(operation.FAIL, self.decide(
+            'CREATE', 'IN_PROGRESS', 'handler_returned', saved=False))
+        self.assertEqual(operation.RETRY, self.decide(
+            'CREATE', 'IN_PROGRESS', 'handler_started', policy='retry'))
+
+    def test_lost_state_write_is_finished(self):
+        self.assertEqual(operation.FINISH,
+                         self.decide('CREATE', 'IN_PROGRESS', 'complete'))
+
+    def test_delete_always_runs_again(self):
+        self.assertEqual(operation.RUN, self.decide(
+            'DELETE', 'IN_PROGRESS', 'handler_started', action='DELETE'))
+
+
+class ResumeTest(base.HeatResumeTestCase):
+    """A create of a, b, c, d (d needs a, b, c) cut at four points."""
+
+    def setUp(self):
+        super().setUp()
+        self.calls = []
+        original = test_resource.TestResource.handle_create
+
+        def handle_create(rsrc):
+            self.calls.append(rsrc.name)
+            return original(rsrc)
+
+        self.patchobject(test_resource.TestResource, 'handle_create',
+                         side_effect=handle_create, autospec=True)
+
+    def stage_create(self, resources, done=(), returned=(), inside=(),
+                     checked=()):
+        """Leave a stack as an engine that died mid-create would."""
+        progress.set_engine_id('engine-that-died')
+        self.addCleanup(progress.set_engine_id, None)
+        stack = self.parse(base.hot(resources))
+        stack._store_resources()
+        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'Stack CREATE started')
+        op = operation.Operation.begin(stack, 'CREATE')
+        with current.bound(op):
+            for name in done:
+                self.run_task(stack[name].create)
+            for name in list(returned) + list(checked):
+                rsrc = stack[name]
+                rsrc.state_set(rsrc.CREATE, rsrc.IN_PROGRESS)
+                record = progress.task_started(rsrc, rsrc.CREATE, op.id)
+                cookie = rsrc.handle_create()
+                progress.task_returned(rsrc, record, cookie)
+                if name in checked:
+                    progress.task_finished(rsrc, record, ok=True)
+            for name in inside:
+                rsrc = stack[name]
+                rsrc.state_set(rsrc.CREATE, rsrc.IN_PROGRESS)
+                progress.task_started(rsrc, rsrc.CREATE, op.id)
+        return stack.id
+
+    def resume(self, stack_id):
+        progress.set_engine_id('engine-resuming')
+        stack = heat_stack.Stack.load(base.utils.dummy_context(),
+                                      stack_id=stack_id)
+        record, key = progress.load_operation(stack.context, stack_id)
+        self.assertTrue(operation.Operation.resumable(stack, record))
+        op = operation.Operation(stack, record, key, resuming=True)
+        self.calls[:] = []
+        op.resume()
+        return stack
+
+    def four(self, **props):
+        return {'a': base.test_resource(**props),
+                'b': base.test_resource(**props),
+                'c': base.test_resource(**props),
+                'd': base.test_resource(depends_on=['a', 'b', 'c'])}
+
+    def test_resume_from_every_point_with_retry(self):
+        cfg.CONF.set_override('in_progress_policy', 'retry', 'heat_resume')
+        stack_id = self.stage_create(self.four(), done=['a'],
+                                     returned=['b'], inside=['c'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        # a was done, b's handler had returned: neither is created again
+        self.assertEqual(['c', 'd'], sorted(self.calls))
+        b = progress.load_task(stack.context, stack['b'].id)
+        self.assertEqual(progress.COMPLETE, b['phase'])
+        self.assertEqual('engine-resuming', b['engine'])
+        self.assertEqual('engine-that-died', b['resumed_by'][0]['from'])
+        c = progress.load_task(stack.context, stack['c'].id)
+        self.assertEqual(2, c['attempt'])
+        self.assertEqual('handler_started', c['history'][-1]['phase'])
+
+    def test_inside_handler_fails_by_default_with_a_reason(self):
+        stack_id = self.stage_create(self.four(), done=['a'],
+                                     returned=['b'], inside=['c'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'FAILED'), stack.state)
+        self.assertEqual(('CREATE', 'FAILED'), stack['c'].state)
+        self.assertIn('engine-that-died went down inside handle_create',
+                      stack['c'].status_reason)
+        self.assertEqual(('INIT', 'COMPLETE'), stack['d'].state)
+        self.assertNotIn('c', self.calls)
+
+    def test_polling_resumes_with_the_saved_cookie(self):
+        stack_id = self.stage_create(self.four(wait=1), returned=['a', 'b',
+                                                                  'c'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        self.assertEqual(['d'], self.calls)
+
+    def test_checks_done_but_state_not_written(self):
+        stack_id = self.stage_create(self.four(), done=['a', 'b'],
+                                     checked=['c'])
+        with mock.patch.object(test_resource.TestResource,
+                               'check_create_complete') as check:
+            stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        self.assertEqual(['d'], self.calls)
+        # only d was polled
+        self.assertEqual(1, check.call_count)
+
+    def test_nothing_started_yet(self):
+        stack_id = self.stage_create(self.four())
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        self.assertEqual(['a', 'b', 'c', 'd'], sorted(self.calls))
+
+    def test_all_done_only_the_stack_state_left(self):
+        stack_id = self.stage_create(self.four(), done=['a', 'b', 'c', 'd'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        self.assertEqual([], self.calls)
+
+    def test_attributes_of_skipped_resources_resolve(self):
+        resources = {'a': base.test_resource(value='from-a'),
+                     'b': {'type': 'OS::Heat::TestResource',
+                           'properties': {'value': {
+                               'get_attr': ['a', 'output']}}}}
+        stack_id = self.stage_create(resources, done=['a'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        self.assertEqual('from-a', stack['b'].FnGetAtt('output'))
+
+    def test_operation_record_notes_the_takeover(self):
+        stack_id = self.stage_create(self.four(), done=['a'])
+        stack = self.resume(stack_id)
+        record, _ = progress.load_operation(stack.context, stack_id)
+        self.assertEqual(1, record['resumes'])
+        self.assertEqual('engine-resuming', record['engine'])
+        self.assertEqual('engine-that-died', record['history'][0]['engine'])
+
+    def test_resume_of_a_delete(self):
+        stack = self.create(base.hot(self.four()))
+        stack.state_set(stack.DELETE, stack.IN_PROGRESS, 'Stack DELETE started')
+        op = operation.Operation.begin(stack, 'DELETE')
+        with current.bound(op):
+            self.run_task(stack['d'].destroy)
+            rsrc = stack['a']
+            rsrc.state_set(rsrc.DELETE, rsrc.IN_PROGRESS)
+            progress.task_started(rsrc, rsrc.DELETE, op.id)
+        stack = self.resume(stack.id)
+        self.assertEqual(('DELETE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+
+    def test_resume_of_a_create_rollback(self):
+        resources = self.four()
+        resources['d']['properties']['fail'] = True
+        stack_id = self.stage_create(resources, done=['a', 'b', 'c'])
+        stack = heat_stack.Stack.load(base.utils.dummy_context(),
+                                      stack_id=stack_id)
+        stack.state_set(stack.ROLLBACK, stack.IN_PROGRESS, 'rolling back')
+        stack = self.resume(stack_id)
+        self.assertEqual(('ROLLBACK', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        for name in 'abc':
+            self.assertEqual(('DELETE', 'COMPLETE'), stack[name].state)
+
+    def test_final_state_of_a_finished_operation_is_written(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        # the engine died before Heat persisted the state with the lock
+        stack_id = stack.id
+        loaded = heat_stack.Stack.load(stack.context, stack_id=stack_id)
+        self.assertEqual('IN_PROGRESS', loaded.status)
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        self.assertEqual([], self.calls)
+
+    def test_update_is_not_resumable(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        stack.state_set(stack.UPDATE, stack.IN_PROGRESS, 'Stack UPDATE')
+        record, _ = progress.create_operation(stack.context, stack.id,
+                                              'UPDATE', 'UPDATE', 'op')
+        self.assertFalse(operation.Operation.resumable(stack, record))
+        stack.state_set(stack.ROLLBACK, stack.IN_PROGRESS, 'rolling back')
+        self.assertFalse(operation.Operation.resumable(stack, record))
