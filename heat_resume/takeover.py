@@ -7,6 +7,7 @@ row decides who resumes: Heat's StackLock steals it from a dead engine
 (Heat's own liveness check) and refuses it while the owner is alive.
 """
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from heat.common import context
@@ -74,7 +75,17 @@ def resume_stack(stack_id, engine_id, thread_group_mgr):
 
 
 def _load_in_progress(cnxt, stack_id):
+    """Load the stack with the credentials its handlers will need.
+
+    With Heat's default trusts the stack's stored context is the user's
+    delegated one, as Heat itself uses for deferred work; with
+    ``deferred_auth_method = password`` (test clouds, noauth) building it
+    needs Keystone, so the admin context is used, as Heat's own
+    reset_stack_status does.
+    """
     row = stack_object.Stack.get_by_id(cnxt, stack_id)
     if row is None or row.status != parser.Stack.IN_PROGRESS:
         return None
-    return parser.Stack.load(cnxt, stack=row, use_stored_context=True)
+    return parser.Stack.load(
+        cnxt, stack=row,
+        use_stored_context=cfg.CONF.deferred_auth_method == 'trusts')

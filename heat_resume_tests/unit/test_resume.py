@@ -52,8 +52,8 @@ class DecideTest(base.HeatResumeTestCase):
             'DELETE', 'IN_PROGRESS', 'handler_started', action='DELETE'))
 
 
-class ResumeTest(base.HeatResumeTestCase):
-    """A create of a, b, c, d (d needs a, b, c) cut at four points."""
+class StagingMixin(object):
+    """Stages what a dead engine leaves behind; counts handle_create."""
 
     def setUp(self):
         super().setUp()
@@ -109,6 +109,10 @@ class ResumeTest(base.HeatResumeTestCase):
                 'b': base.test_resource(**props),
                 'c': base.test_resource(**props),
                 'd': base.test_resource(depends_on=['a', 'b', 'c'])}
+
+
+class ResumeTest(StagingMixin, base.HeatResumeTestCase):
+    """A create of a, b, c, d (d needs a, b, c) cut at four points."""
 
     def test_resume_from_every_point_with_retry(self):
         cfg.CONF.set_override('in_progress_policy', 'retry', 'heat_resume')
