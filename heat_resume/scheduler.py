@@ -13,8 +13,6 @@ import threading
 import futurist
 from oslo_log import log as logging
 
-from heat_resume import graph as graphm
-
 LOG = logging.getLogger(__name__)
 
 _CANCEL = object()
@@ -176,4 +174,3 @@ class Scheduler(object):
         if callable(self._grace_period):
             return self._grace_period(key)
         return self._grace_period
-

@@ -34,8 +34,8 @@ class DecideTest(base.HeatResumeTestCase):
                          self.decide('CREATE', 'COMPLETE', 'complete'))
 
     def test_returned_handler_is_polled(self):
-        self.assertEqual(operation.POLL,
-                         self.decide('CREATE', 'IN_PROGRESS', 'handler_returned'))
+        self.assertEqual(operation.POLL, self.decide(
+            'CREATE', 'IN_PROGRESS', 'handler_returned'))
 
     def test_unsaved_cookie_follows_policy(self):
         self.assertEqual(operation.FAIL, self.decide(
@@ -74,7 +74,7 @@ class StagingMixin(object):
         self.addCleanup(progress.set_engine_id, None)
         stack = self.parse(base.hot(resources))
         stack._store_resources()
-        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'Stack CREATE started')
+        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'started')
         op = operation.Operation.begin(stack, 'CREATE')
         with current.bound(op):
             for name in done:
@@ -194,7 +194,7 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
 
     def test_resume_of_a_delete(self):
         stack = self.create(base.hot(self.four()))
-        stack.state_set(stack.DELETE, stack.IN_PROGRESS, 'Stack DELETE started')
+        stack.state_set(stack.DELETE, stack.IN_PROGRESS, 'started')
         op = operation.Operation.begin(stack, 'DELETE')
         with current.bound(op):
             self.run_task(stack['d'].destroy)
