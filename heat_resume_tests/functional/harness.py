@@ -23,6 +23,10 @@ host (a private ``control_exchange`` alone is not enough: oslo.messaging names
 topic queues after the topic only, so the ``engine`` queue would be shared by
 every cluster on the broker and engines would pick up each other's RPC calls).
 
+Every API call, reads included, is an RPC call to an engine: while no engine
+runs, heatclient calls hang for rpc_response_timeout (60 s). Read the
+database with ``HeatCluster.sql()`` instead.
+
 Usage, from testtools::
 
     self.cluster = self.useFixture(harness.HeatCluster(engines=2))
@@ -65,6 +69,7 @@ import urllib.request
 
 import fixtures
 from heatclient import client as heat_client
+from heatclient import exc as heat_exc
 import pymysql
 from testtools import content
 
@@ -127,14 +132,21 @@ def _write_conf(path, sections):
 class _Process(object):
     """A child started in its own session, so its process group is ours."""
 
-    def __init__(self, name, argv, log_path, cwd):
+    def __init__(self, name, argv, log_dir, cwd):
         self.name = name
-        self.log_path = log_path
-        with open(log_path, 'ab') as log:
+        # stdout/stderr; Heat itself logs to <log_dir>/<name>.log
+        self.log_path = os.path.join(log_dir, name + '.out')
+        self.heat_log_path = os.path.join(log_dir, name + '.log')
+        with open(self.log_path, 'ab') as log:
             self.popen = subprocess.Popen(
                 argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         self.pgid = self.popen.pid
+
+    def exited_error(self):
+        return ClusterError('%s exited with %s:\n%s%s' % (
+            self.name, self.popen.returncode, _tail(self.log_path, 20),
+            _tail(self.heat_log_path, 20)))
 
     def running(self):
         return self.popen.poll() is None
@@ -158,7 +170,6 @@ class _Process(object):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
-
 
 
 class HeatCluster(fixtures.Fixture):
@@ -208,11 +219,14 @@ class HeatCluster(fixtures.Fixture):
 
         self._mark('setup', t0)
         t1 = time.monotonic()
-        subprocess.run(
+        sync = subprocess.run(
             [self._bin('heat-manage'), '--config-file', self.conf_file,
              'db_sync'],
-            check=True, cwd=self.workdir, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=self.workdir, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if sync.returncode:
+            raise ClusterError('heat-manage db_sync failed:\n%s'
+                               % sync.stdout[-3000:])
         self._mark('db_sync', t1)
 
         # Processes are stopped before the database and vhost go away.
@@ -321,8 +335,14 @@ class HeatCluster(fixtures.Fixture):
         self.transport_url = '%s/%s' % (base, self.name)
 
     def _ctl(self, *args):
-        subprocess.run([self._rabbitmqctl, '-q'] + list(args), check=True,
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        ctl = subprocess.run(
+            [self._rabbitmqctl, '-q'] + list(args), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if ctl.returncode:
+            raise ClusterError(
+                'rabbitmqctl %s failed (set HEAT_RESUME_RABBITMQCTL= to '
+                'share the default vhost instead): %s'
+                % (' '.join(args), ctl.stdout))
 
     # -- processes ---------------------------------------------------------
 
@@ -332,11 +352,11 @@ class HeatCluster(fixtures.Fixture):
             'heat-api',
             [self._bin('heat-wsgi-api'), '--host', '127.0.0.1',
              '--port', str(self.api_port), '--',
-             '--config-file', self.conf_file],
-            os.path.join(self.log_dir, 'heat-api.out'), self.workdir)
+             '--config-file', self.conf_file, '--log-file', 'heat-api.log'],
+            self.log_dir, self.workdir)
 
     def _wait_api(self):
-        """Wait until heat-api answers, then check a stack call is allowed.
+        """Wait until heat-api serves HTTP.
 
         The readiness probe is the version document: ``/v1/admin/stacks`` is
         an RPC call, and one sent before any engine has declared the
@@ -346,8 +366,7 @@ class HeatCluster(fixtures.Fixture):
         deadline = time.monotonic() + self.startup_timeout
         while True:
             if not self.api.running():
-                raise ClusterError('heat-api exited:\n%s'
-                                   % _tail(self.api.log_path))
+                raise self.api.exited_error()
             try:
                 with urllib.request.urlopen(
                         'http://127.0.0.1:%d/' % self.api_port, timeout=5):
@@ -395,8 +414,7 @@ class HeatCluster(fixtures.Fixture):
             self.engine_host(n),
             [self._bin('heat-engine'), '--config-file', self.conf_file,
              '--config-file', conf],
-            os.path.join(self.log_dir, '%s.out' % self.engine_host(n)),
-            self.workdir)
+            self.log_dir, self.workdir)
         if wait:
             self.wait_engine_up(n)
 
@@ -415,8 +433,7 @@ class HeatCluster(fixtures.Fixture):
             if new:
                 return new.pop()
             if not proc.running():
-                raise ClusterError('%s exited:\n%s' % (
-                    proc.name, _tail(proc.log_path)))
+                raise proc.exited_error()
             if time.monotonic() > deadline:
                 raise ClusterError('%s did not register' % proc.name)
             time.sleep(0.2)
@@ -424,6 +441,19 @@ class HeatCluster(fixtures.Fixture):
     def engine_pids(self, n):
         """Pids of engine ``n``'s live processes (master and worker)."""
         return self.engines[n].members() if n in self.engines else []
+
+    def lock_holder(self, stack_id):
+        """Number of the engine holding the stack's lock, or None.
+
+        With several engines, the one to kill is the one running the stack.
+        """
+        rows = self.sql(
+            'SELECT s.host FROM stack_lock l JOIN service s '
+            'ON s.engine_id = l.engine_id WHERE l.stack_id = %s', stack_id)
+        for n in self.engines:
+            if rows and rows[0][0] == self.engine_host(n):
+                return n
+        return None
 
     def kill_engine(self, n, sig=signal.SIGKILL, timeout=30):
         """Signal engine ``n``'s process group and wait until it is gone.
@@ -439,7 +469,8 @@ class HeatCluster(fixtures.Fixture):
 
     def _stop_all(self):
         """SIGTERM every group at once, SIGKILL what is left after grace."""
-        procs = [p for p in list(self.engines.values()) + [self.api] if p]
+        procs = [p for p in list(self.engines.values()) + [self.api]
+                 if p and p.members()]
         for proc in procs:
             proc.signal(signal.SIGTERM)
         deadline = time.monotonic() + self.stop_grace
@@ -490,10 +521,17 @@ class HeatCluster(fixtures.Fixture):
 
         :param fail_on: statuses that end the wait with an AssertionError;
             by default any state not IN_PROGRESS other than ``status``.
+        :returns: the stack, or None for a DELETE_COMPLETE stack the API
+            no longer finds.
         """
         deadline = time.monotonic() + timeout
         while True:
-            stack = self.client().stacks.get(stack_id)
+            try:
+                stack = self.client().stacks.get(stack_id)
+            except heat_exc.HTTPNotFound:
+                if status == 'DELETE_COMPLETE':
+                    return None
+                raise
             current = stack.stack_status
             if current == status:
                 return stack

@@ -1,0 +1,49 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Inline HOT templates shared by the functional tests."""
+
+
+def resource_name(i):
+    return 'r%02d' % i
+
+
+def chains(count=20, chains=4, create=2, update=0, delete=0):
+    """HOT dict of ``count`` OS::Heat::TestResource in parallel chains.
+
+    Resource ``i`` depends on ``i - chains``, so the stack has ``chains``
+    independent chains of ``count / chains`` resources that the engine
+    creates in parallel, and a stack create takes at least
+    ``count / chains * create`` seconds (legacy adds ~1 s per step): long
+    enough to kill an engine when some resources are CREATE_COMPLETE,
+    some CREATE_IN_PROGRESS and some not started.
+
+    :param create, update, delete: ``action_wait_secs`` of every resource.
+    """
+    resources = {}
+    for i in range(count):
+        res = {
+            'type': 'OS::Heat::TestResource',
+            'properties': {
+                'value': resource_name(i),
+                'action_wait_secs': {
+                    'create': create, 'update': update, 'delete': delete},
+            },
+        }
+        if i >= chains:
+            res['depends_on'] = [resource_name(i - chains)]
+        resources[resource_name(i)] = res
+    return {
+        'heat_template_version': '2018-08-31',
+        'description': '%d TestResources in %d chains' % (count, chains),
+        'resources': resources,
+    }

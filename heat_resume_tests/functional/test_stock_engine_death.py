@@ -1,0 +1,100 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What stock legacy Heat does when its engine dies mid-create.
+
+The baseline heat_resume changes: without the plugin a restarted engine
+marks the stack, and every resource the dead engine had in progress,
+FAILED. The plugin's own functional test runs the same scenario with the
+plugin enabled and expects CREATE_COMPLETE instead.
+"""
+
+import time
+
+import testtools
+
+from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import templates
+
+REASON = 'Engine went down during stack CREATE'
+
+
+def resource_states(hc, stack_id):
+    return {r.resource_name: (r.resource_status, r.resource_status_reason)
+            for r in hc.resources.list(stack_id)}
+
+
+def db_resource_states(cluster, stack_id):
+    """Like resource_states, read from the database.
+
+    Needed while no engine runs: every API read is an RPC call to an
+    engine and would hang for rpc_response_timeout (60 s).
+    """
+    return {name: ('%s_%s' % (action, status), reason)
+            for name, action, status, reason in cluster.sql(
+                'SELECT name, action, status, status_reason FROM resource '
+                'WHERE stack_id = %s', stack_id)}
+
+
+def wait_mid_create(hc, stack_id, min_complete, timeout=60):
+    """Wait until >= min_complete resources are done and some in progress."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [s for s, _ in resource_states(hc, stack_id).values()]
+        if (states.count('CREATE_COMPLETE') >= min_complete and
+                'CREATE_IN_PROGRESS' in states):
+            return
+        time.sleep(0.2)
+    raise AssertionError('stack %s never got to mid-create: %s'
+                         % (stack_id, states))
+
+
+class StockEngineDeathTest(testtools.TestCase):
+
+    def setUp(self):
+        super(StockEngineDeathTest, self).setUp()
+        # Legacy path, no heat_resume section: stock Heat 27 behaviour.
+        self.cluster = self.useFixture(
+            harness.HeatCluster(engines=1, convergence_engine=False))
+        self.cluster.add_log_details(self)
+        self.hc = self.cluster.client()
+
+    def test_sigkill_mid_create_fails_stack(self):
+        template = templates.chains(count=20, chains=4, create=2)
+        stack_id = self.hc.stacks.create(
+            stack_name='stock_death', template=template)['stack']['id']
+        wait_mid_create(self.hc, stack_id, min_complete=4)
+
+        self.cluster.kill_engine(1)
+        # What the dead engine left; nothing moves until an engine starts.
+        before = db_resource_states(self.cluster, stack_id)
+        statuses = [s for s, _ in before.values()]
+        self.assertIn('CREATE_IN_PROGRESS', statuses)
+        self.assertIn('CREATE_COMPLETE', statuses)
+        self.assertEqual(
+            (('CREATE', 'IN_PROGRESS'),),
+            self.cluster.sql('SELECT action, status FROM stack WHERE id = %s',
+                             stack_id))
+
+        self.cluster.start_engine(1)
+        stack = self.cluster.wait_for_stack_status(
+            stack_id, 'CREATE_FAILED', timeout=60)
+        self.assertIn(REASON, stack.stack_status_reason)
+
+        after = resource_states(self.hc, stack_id)
+        for name, (status, _) in before.items():
+            if status == 'CREATE_IN_PROGRESS':
+                self.assertEqual('CREATE_FAILED', after[name][0], name)
+                self.assertIn(REASON, after[name][1])
+            else:
+                # Finished and never-started resources are left alone.
+                self.assertEqual(status, after[name][0], name)
