@@ -519,21 +519,25 @@ class HeatCluster(fixtures.Fixture):
                               fail_on=None, interval=0.5):
         """Poll until the stack reaches ``status``; return the stack.
 
+        :param status: one status, or a tuple of statuses any of which ends
+            the wait.
+
         :param fail_on: statuses that end the wait with an AssertionError;
             by default any state not IN_PROGRESS other than ``status``.
         :returns: the stack, or None for a DELETE_COMPLETE stack the API
             no longer finds.
         """
         deadline = time.monotonic() + timeout
+        wanted = (status,) if isinstance(status, str) else tuple(status)
         while True:
             try:
                 stack = self.client().stacks.get(stack_id)
             except heat_exc.HTTPNotFound:
-                if status == 'DELETE_COMPLETE':
+                if 'DELETE_COMPLETE' in wanted:
                     return None
                 raise
             current = stack.stack_status
-            if current == status:
+            if current in wanted:
                 return stack
             if (current in fail_on if fail_on is not None
                     else not current.endswith('_IN_PROGRESS')):

@@ -5,39 +5,14 @@ the restarted engine resumes the create instead of failing it, and no
 resource whose handle_create had returned is created a second time.
 """
 
-import collections
-import glob
-import json
-import os
-import re
-import time
-
 import testtools
 
 from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests.functional import test_stock_engine_death as stock
 
 PLUGIN = {'heat_resume': {'enabled': 'true',
                           'in_progress_policy': 'retry'}}
-
-# TestResource.handle_create logs this (via _wait_secs) once per call
-HANDLE_CREATE = re.compile(r'(r\d\d) wait_secs:\S+, action:create')
-
-
-def handle_create_calls(cluster):
-    calls = collections.Counter()
-    for path in glob.glob(os.path.join(cluster.log_dir, 'engine-*.log')):
-        with open(path) as f:
-            calls.update(m.group(1) for m in HANDLE_CREATE.finditer(f.read()))
-    return calls
-
-
-def task_records(cluster, stack_id):
-    return {name: json.loads(value) for name, value in cluster.sql(
-        'SELECT r.name, d.value FROM resource r JOIN resource_data d '
-        'ON d.resource_id = r.id WHERE r.stack_id = %s '
-        "AND d.`key` = 'heat_resume.task'", stack_id)}
 
 
 class EngineDeathTest(testtools.TestCase):
@@ -49,26 +24,17 @@ class EngineDeathTest(testtools.TestCase):
         self.cluster.add_log_details(self)
         self.hc = self.cluster.client()
 
-    def wait_for_phase(self, stack_id, phase, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            records = task_records(self.cluster, stack_id)
-            if any(rec['phase'] == phase for rec in records.values()):
-                return
-            time.sleep(0.05)
-        self.fail('no task record reached %s' % phase)
-
     def test_sigkill_mid_create_is_resumed(self):
         template = templates.chains(count=20, chains=4, create=2)
         stack_id = self.hc.stacks.create(
             stack_name='resume_death', template=template)['stack']['id']
-        stock.wait_mid_create(self.hc, stack_id, min_complete=4)
+        scenario.wait_mid_create(self.hc, stack_id, min_complete=4)
         # kill while some handle_create has returned and its resource
         # polls: the case a resume must not create twice
-        self.wait_for_phase(stack_id, 'handler_returned')
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
         self.cluster.kill_engine(1)
-        before = stock.db_resource_states(self.cluster, stack_id)
-        records = task_records(self.cluster, stack_id)
+        before = scenario.db_resource_states(self.cluster, stack_id)
+        records = scenario.task_records(self.cluster, stack_id)
         returned = sorted(name for name, rec in records.items()
                           if rec['phase'] in ('handler_returned', 'complete'))
         in_flight = [name for name, (status, _) in before.items()
@@ -81,16 +47,16 @@ class EngineDeathTest(testtools.TestCase):
             stack_id, 'CREATE_COMPLETE', timeout=90)
         self.assertIn('CREATE', final.stack_status_reason)
 
-        after = stock.resource_states(self.hc, stack_id)
+        after = scenario.resource_states(self.hc, stack_id)
         self.assertEqual({'CREATE_COMPLETE'},
                          {status for status, _ in after.values()})
-        calls = handle_create_calls(self.cluster)
+        calls = scenario.handle_create_calls(self.cluster)
         for name in returned:
             self.assertEqual(1, calls[name],
                              '%s: handle_create called %d times'
                              % (name, calls[name]))
         self.assertEqual(set(after), set(calls))
-        records = task_records(self.cluster, stack_id)
+        records = scenario.task_records(self.cluster, stack_id)
         resumed = [n for n, rec in records.items() if rec.get('resumed_by')]
         self.assertTrue(resumed)
         self.assertTrue(set(resumed) <= set(in_flight))

@@ -14,48 +14,17 @@
 
 The baseline heat_resume changes: without the plugin a restarted engine
 marks the stack, and every resource the dead engine had in progress,
-FAILED. The plugin's own functional test runs the same scenario with the
+FAILED. test_engine_death runs the same scenario with the
 plugin enabled and expects CREATE_COMPLETE instead.
 """
-
-import time
 
 import testtools
 
 from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 
 REASON = 'Engine went down during stack CREATE'
-
-
-def resource_states(hc, stack_id):
-    return {r.resource_name: (r.resource_status, r.resource_status_reason)
-            for r in hc.resources.list(stack_id)}
-
-
-def db_resource_states(cluster, stack_id):
-    """Like resource_states, read from the database.
-
-    Needed while no engine runs: every API read is an RPC call to an
-    engine and would hang for rpc_response_timeout (60 s).
-    """
-    return {name: ('%s_%s' % (action, status), reason)
-            for name, action, status, reason in cluster.sql(
-                'SELECT name, action, status, status_reason FROM resource '
-                'WHERE stack_id = %s', stack_id)}
-
-
-def wait_mid_create(hc, stack_id, min_complete, timeout=60):
-    """Wait until >= min_complete resources are done and some in progress."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        states = [s for s, _ in resource_states(hc, stack_id).values()]
-        if (states.count('CREATE_COMPLETE') >= min_complete and
-                'CREATE_IN_PROGRESS' in states):
-            return
-        time.sleep(0.2)
-    raise AssertionError('stack %s never got to mid-create: %s'
-                         % (stack_id, states))
 
 
 class StockEngineDeathTest(testtools.TestCase):
@@ -72,11 +41,11 @@ class StockEngineDeathTest(testtools.TestCase):
         template = templates.chains(count=20, chains=4, create=2)
         stack_id = self.hc.stacks.create(
             stack_name='stock_death', template=template)['stack']['id']
-        wait_mid_create(self.hc, stack_id, min_complete=4)
+        scenario.wait_mid_create(self.hc, stack_id, min_complete=4)
 
         self.cluster.kill_engine(1)
         # What the dead engine left; nothing moves until an engine starts.
-        before = db_resource_states(self.cluster, stack_id)
+        before = scenario.db_resource_states(self.cluster, stack_id)
         statuses = [s for s, _ in before.values()]
         self.assertIn('CREATE_IN_PROGRESS', statuses)
         self.assertIn('CREATE_COMPLETE', statuses)
@@ -90,7 +59,7 @@ class StockEngineDeathTest(testtools.TestCase):
             stack_id, 'CREATE_FAILED', timeout=60)
         self.assertIn(REASON, stack.stack_status_reason)
 
-        after = resource_states(self.hc, stack_id)
+        after = scenario.resource_states(self.hc, stack_id)
         for name, (status, _) in before.items():
             if status == 'CREATE_IN_PROGRESS':
                 self.assertEqual('CREATE_FAILED', after[name][0], name)

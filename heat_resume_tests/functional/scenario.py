@@ -1,0 +1,70 @@
+"""The engine-death scenario's steps, shared by the tests and the demo."""
+
+import collections
+import glob
+import json
+import os
+import re
+import time
+
+# TestResource.handle_create logs this (via _wait_secs) once per call
+HANDLE_CREATE = re.compile(r'(r\d\d) wait_secs:\S+, action:create')
+
+
+def resource_states(hc, stack_id):
+    return {r.resource_name: (r.resource_status, r.resource_status_reason)
+            for r in hc.resources.list(stack_id)}
+
+
+def db_resource_states(cluster, stack_id):
+    """Like resource_states, read from the database.
+
+    Needed while no engine runs: every API read is an RPC call to an
+    engine and would hang for rpc_response_timeout (60 s).
+    """
+    return {name: ('%s_%s' % (action, status), reason)
+            for name, action, status, reason in cluster.sql(
+                'SELECT name, action, status, status_reason FROM resource '
+                'WHERE stack_id = %s', stack_id)}
+
+
+def wait_mid_create(hc, stack_id, min_complete, timeout=60):
+    """Wait until >= min_complete resources are done and some in progress."""
+    deadline = time.monotonic() + timeout
+    states = []
+    while time.monotonic() < deadline:
+        states = [s for s, _ in resource_states(hc, stack_id).values()]
+        if (states.count('CREATE_COMPLETE') >= min_complete and
+                'CREATE_IN_PROGRESS' in states):
+            return
+        time.sleep(0.2)
+    raise AssertionError('stack %s never got to mid-create: %s'
+                         % (stack_id, states))
+
+
+def task_records(cluster, stack_id):
+    """heat_resume's task record of each resource of the stack."""
+    return {name: json.loads(value) for name, value in cluster.sql(
+        'SELECT r.name, d.value FROM resource r JOIN resource_data d '
+        'ON d.resource_id = r.id WHERE r.stack_id = %s '
+        "AND d.`key` = 'heat_resume.task'", stack_id)}
+
+
+def wait_for_phase(cluster, stack_id, phase, timeout=30):
+    """Wait until some resource's task record is in ``phase``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = task_records(cluster, stack_id)
+        if any(rec['phase'] == phase for rec in records.values()):
+            return
+        time.sleep(0.05)
+    raise AssertionError('no task record reached %s' % phase)
+
+
+def handle_create_calls(cluster):
+    """How often each TestResource's handle_create ran, from engine logs."""
+    calls = collections.Counter()
+    for path in glob.glob(os.path.join(cluster.log_dir, 'engine-*.log')):
+        with open(path) as f:
+            calls.update(m.group(1) for m in HANDLE_CREATE.finditer(f.read()))
+    return calls
