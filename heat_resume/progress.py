@@ -94,6 +94,25 @@ def load_task(context, resource_id):
         return None
 
 
+def _best_effort(write):
+    """Progress writes never fail the resource action they describe.
+
+    A write that did not happen leaves an older phase behind, and every
+    older phase resumes safely: ``handler_started`` goes by
+    in_progress_policy, ``handler_returned`` polls again.
+    """
+    def guarded(resource, *args):
+        if resource.id is None:  # never stored: nothing to resume
+            return
+        try:
+            write(resource, *args)
+        except Exception as exc:
+            LOG.warning('heat_resume could not record progress of %s: %s',
+                        resource, exc)
+    return guarded
+
+
+@_best_effort
 def _save_task(resource, record):
     resource_data_objects.ResourceData.set(
         resource, TASK_KEY, json.dumps(record, sort_keys=True))
@@ -155,10 +174,17 @@ def _summary(record):
                                        'started_at', 'finished_at')}
 
 
+@_best_effort
 def _set_engine(resource, value):
-    if resource.id is not None:
-        resource_objects.Resource.update_by_id(
-            resource.context, resource.id, {'engine_id': value})
+    resource_objects.Resource.update_by_id(
+        resource.context, resource.id, {'engine_id': value})
+
+
+def without_task(data):
+    """Resource data as Heat's own code should see it."""
+    if TASK_KEY not in data:
+        return data
+    return {k: v for k, v in data.items() if k != TASK_KEY}
 
 
 # -- operation records ----------------------------------------------------

@@ -16,9 +16,15 @@ heat.engine.stack.Stack.create/update/delete/   wrapped: each call is one
 heat.engine.stack.Stack.persist_state_and_release_lock
                                                 wrapped: the operation
                                                 record goes with the lock
-heat.engine.service.EngineService.reset_stack_status
-                                                wrapped: resume orphaned
-                                                operations first
+heat.engine.stack.Stack.reset_stack_and_resources_in_progress
+                                                wrapped: what Heat's
+                                                reset_stack_status runs on
+                                                a dead engine's stack (with
+                                                the lock stolen): resume
+                                                instead, when it can
+heat.engine.resource.Resource.data              wrapped: hides the task
+                                                record from Heat's code
+                                                (export, abandon, backups)
 heat.common.service_utils.generate_engine_id    wrapped: learn this
                                                 engine's id
 [DEFAULT] convergence_engine                    overridden to False while
@@ -44,10 +50,10 @@ from oslo_log import log as logging
 from heat.common import service_utils
 from heat.engine import resource as heat_resource
 from heat.engine import scheduler as heat_scheduler
-from heat.engine import service as heat_service
 from heat.engine import stack as heat_stack
 
 from heat_resume import actions
+from heat_resume import current
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume import takeover
@@ -79,7 +85,9 @@ EXPECTED_SHAPE = [
     (heat_stack.Stack, 'suspend', ['self']),
     (heat_stack.Stack, 'resume', ['self']),
     (heat_stack.Stack, 'check', ['self']),
-    (heat_service.EngineService, 'reset_stack_status', ['self']),
+    (heat_stack.Stack, 'reset_stack_and_resources_in_progress',
+     ['self', 'reason']),
+    (heat_resource.Resource, 'data', ['self']),
     (service_utils, 'generate_engine_id', []),
 ]
 
@@ -142,9 +150,10 @@ def install():
                _wrap_stack_operation(name, getattr(heat_stack.Stack, name)))
     _patch(heat_stack.Stack, 'persist_state_and_release_lock',
            _wrap_persist(heat_stack.Stack.persist_state_and_release_lock))
-    _patch(heat_service.EngineService, 'reset_stack_status',
-           _wrap_reset_stack_status(
-               heat_service.EngineService.reset_stack_status))
+    _patch(heat_stack.Stack, 'reset_stack_and_resources_in_progress',
+           _wrap_reset(heat_stack.Stack.reset_stack_and_resources_in_progress))
+    _patch(heat_resource.Resource, 'data',
+           _wrap_data(heat_resource.Resource.data))
     _patch(service_utils, 'generate_engine_id',
            _wrap_generate_engine_id(service_utils.generate_engine_id))
     sync_conf()
@@ -205,19 +214,21 @@ def _wrap_persist(original):
     return persist_state_and_release_lock
 
 
-def _wrap_reset_stack_status(original):
+def _wrap_reset(original):
     @functools.wraps(original)
-    def reset_stack_status(self):
-        if CONF.heat_resume.enabled:
-            resumed = takeover.resume_orphans(self.engine_id,
-                                              self.thread_group_mgr)
-            if resumed:
-                LOG.info('Engine %(engine)s resumes %(count)d stack '
-                         'operation(s) left by dead engines: %(ids)s',
-                         {'engine': self.engine_id, 'count': len(resumed),
-                          'ids': ', '.join(resumed)})
-        return original(self)
-    return reset_stack_status
+    def reset_stack_and_resources_in_progress(self, reason):
+        if operation.managed(self) and current.operation() is None:
+            if takeover.resume_instead_of_reset(self):
+                return
+        return original(self, reason)
+    return reset_stack_and_resources_in_progress
+
+
+def _wrap_data(original):
+    @functools.wraps(original)
+    def data(self):
+        return progress.without_task(original(self))
+    return data
 
 
 def _wrap_generate_engine_id(original):

@@ -1,10 +1,15 @@
-"""Finds heat_resume operations whose engine died, and resumes them.
+"""Resumes heat_resume operations whose engine died.
 
-For [core] this runs when an engine starts (before Heat's own
-reset_stack_status, which would otherwise fail those stacks with "Engine
-went down during stack ...") and on an operator's demand. The stack_lock
-row decides who resumes: Heat's StackLock steals it from a dead engine
-(Heat's own liveness check) and refuses it while the owner is alive.
+When an engine starts, Heat's own reset_stack_status finds every legacy
+stack left IN_PROGRESS, steals its stack_lock from the dead engine (Heat's
+liveness check decides) and, in a stack thread holding that lock, calls
+``Stack.reset_stack_and_resources_in_progress`` to fail it ("Engine went
+down during stack ..."). The seam routes that call here:
+``resume_instead_of_reset`` resumes the operation in that same thread,
+with that same lock and stack object, whenever it can.
+
+``resume_stack`` does the same on demand (an operator's command), taking
+the lock itself.
 """
 
 from oslo_config import cfg
@@ -22,23 +27,23 @@ from heat_resume import progress
 LOG = logging.getLogger(__name__)
 
 
-def in_progress_stack_ids(cnxt):
-    stacks = stack_object.Stack.get_all(
-        cnxt, filters={'status': parser.Stack.IN_PROGRESS,
-                       'convergence': False}, show_nested=True)
-    return [s.id for s in stacks]
-
-
-def resume_orphans(engine_id, thread_group_mgr):
-    """Resume every orphaned operation this engine can lock; return ids."""
-    resumed = []
-    for stack_id in in_progress_stack_ids(context.get_admin_context()):
-        try:
-            if resume_stack(stack_id, engine_id, thread_group_mgr):
-                resumed.append(stack_id)
-        except Exception:
-            LOG.exception('Could not resume stack %s', stack_id)
-    return resumed
+def resume_instead_of_reset(stack):
+    """Resume the stack's operation in this thread; False if it can't."""
+    record, key = progress.load_operation(stack.context, stack.id)
+    if record is None:
+        return False
+    if not operationm.Operation.resumable(stack, record):
+        LOG.warning('Stack %(stack)s was in %(action)s when its engine went '
+                    'down; heat_resume does not resume %(action)s '
+                    '(operation %(op)s): Heat fails it',
+                    {'stack': stack.id, 'action': stack.action,
+                     'op': record.get('op')})
+        progress.delete_operation(stack.context, stack.id)
+        return False
+    if _use_stored_context():
+        stack.context = stack.stored_context()
+    operationm.Operation(stack, record, key, resuming=True).resume()
+    return True
 
 
 def resume_stack(stack_id, engine_id, thread_group_mgr):
@@ -75,17 +80,19 @@ def resume_stack(stack_id, engine_id, thread_group_mgr):
 
 
 def _load_in_progress(cnxt, stack_id):
-    """Load the stack with the credentials its handlers will need.
-
-    With Heat's default trusts the stack's stored context is the user's
-    delegated one, as Heat itself uses for deferred work; with
-    ``deferred_auth_method = password`` (test clouds, noauth) building it
-    needs Keystone, so the admin context is used, as Heat's own
-    reset_stack_status does.
-    """
     row = stack_object.Stack.get_by_id(cnxt, stack_id)
     if row is None or row.status != parser.Stack.IN_PROGRESS:
         return None
-    return parser.Stack.load(
-        cnxt, stack=row,
-        use_stored_context=cfg.CONF.deferred_auth_method == 'trusts')
+    return parser.Stack.load(cnxt, stack=row,
+                             use_stored_context=_use_stored_context())
+
+
+def _use_stored_context():
+    """Whether a resumed stack runs with its stored (trust) context.
+
+    With Heat's default trusts that is the user's delegated context, as
+    Heat itself uses for deferred work; with ``deferred_auth_method =
+    password`` (test clouds, noauth) building it needs Keystone, so the
+    admin context stays, as in Heat's own reset_stack_status.
+    """
+    return cfg.CONF.deferred_auth_method == 'trusts'

@@ -57,6 +57,14 @@ class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
         self.assertEqual((None, None),
                          progress.load_operation(self.ctx, self.stack_id))
 
+    def test_resume_on_demand(self):
+        engine = FakeEngine('engine-new')
+        self.assertTrue(takeover.resume_stack(self.stack_id, 'engine-new',
+                                              engine.thread_group_mgr))
+        row = self.wait_for_stack()
+        self.assertEqual(('CREATE', 'COMPLETE'), (row.action, row.status))
+        self.assertEqual(['d'], self.calls)
+
     def test_live_owner_keeps_its_stack(self):
         self.alive.return_value = True
         engine = FakeEngine('engine-new')
@@ -70,8 +78,6 @@ class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
     def test_stacks_without_an_operation_record_are_left_to_heat(self):
         progress.delete_operation(self.ctx, self.stack_id)
         engine = FakeEngine('engine-new')
-        self.assertEqual([], takeover.resume_orphans(
-            'engine-new', engine.thread_group_mgr))
         heat_service.EngineService.reset_stack_status(engine)
         row = self.wait_for_stack()
         self.assertEqual(('CREATE', 'FAILED'), (row.action, row.status))
