@@ -135,6 +135,8 @@ class Operation(object):
         if action == self.stack.ROLLBACK and self.op != 'UPDATE':
             action = heat_resource.Resource.DELETE
         record = progress.load_task(resource.context, resource.id)
+        if record is not None:
+            progress.remember(resource, record)
         choice = decide(action, resource.action, resource.status, record,
                         CONF.heat_resume.in_progress_policy)
         if choice != RUN:

@@ -14,7 +14,7 @@ Two records, both JSON, both documented in doc/source/progress-format.rst:
   short history of earlier actions. It cascades with the resource row.
 
 The resource row itself keeps action/status exactly as stock Heat writes
-them; ``engine_id`` names the engine while a handler is in flight.
+them.
 """
 
 import json
@@ -25,7 +25,6 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
-from heat.objects import resource as resource_objects
 from heat.objects import resource_data as resource_data_objects
 from heat.objects import sync_point as sync_point_objects
 
@@ -35,6 +34,7 @@ FORMAT_VERSION = 1
 TASK_KEY = 'heat_resume.task'
 OP_TRAVERSAL = 'heat-resume-operation'
 HISTORY_LENGTH = 10
+CACHE_ATTR = '_heat_resume_task'
 
 STARTED = 'handler_started'
 RETURNED = 'handler_returned'
@@ -112,16 +112,38 @@ def _best_effort(write):
     return guarded
 
 
-@_best_effort
 def _save_task(resource, record):
+    remember(resource, record)
+    _write_task(resource, record)
+
+
+@_best_effort
+def _write_task(resource, record):
     resource_data_objects.ResourceData.set(
         resource, TASK_KEY, json.dumps(record, sort_keys=True))
 
 
-def task_started(resource, action, op_id, previous=None):
+def _previous_task(resource, action):
+    """The resource's last task record, read from the DB only if needed.
+
+    The record this process wrote or loaded last is kept on the resource
+    object; a resource with none there that is being created has none.
+    """
+    cached = getattr(resource, CACHE_ATTR, None)
+    if cached is not None:
+        return dict(cached)
+    if action == resource.CREATE:
+        return None
+    return load_task(resource.context, resource.id)
+
+
+def remember(resource, record):
+    setattr(resource, CACHE_ATTR, record)
+
+
+def task_started(resource, action, op_id):
     """Record that handle_<action>() is about to be called; return record."""
-    if previous is None:
-        previous = load_task(resource.context, resource.id)
+    previous = _previous_task(resource, action)
     history = []
     attempt = 1
     if previous:
@@ -136,7 +158,6 @@ def task_started(resource, action, op_id, previous=None):
               'updated_at': None, 'finished_at': None,
               'cookie': None, 'cookie_saved': False, 'history': history}
     _save_task(resource, record)
-    _set_engine(resource, engine_id())
     return record
 
 
@@ -156,7 +177,6 @@ def task_finished(resource, record, ok):
     record.update(phase=COMPLETE if ok else FAILED, finished_at=_now(),
                   updated_at=_now())
     _save_task(resource, record)
-    _set_engine(resource, None)
 
 
 def task_resumed(resource, record):
@@ -165,19 +185,12 @@ def task_resumed(resource, record):
         {'engine': engine_id(), 'from': record.get('engine'), 'at': _now()})
     record['engine'] = engine_id()
     _save_task(resource, record)
-    _set_engine(resource, engine_id())
 
 
 def _summary(record):
     return {k: record.get(k) for k in ('action', 'phase', 'engine',
                                        'attempt', 'operation',
                                        'started_at', 'finished_at')}
-
-
-@_best_effort
-def _set_engine(resource, value):
-    resource_objects.Resource.update_by_id(
-        resource.context, resource.id, {'engine_id': value})
 
 
 def without_task(data):
