@@ -21,6 +21,7 @@ from oslo_utils import timeutils
 
 from heat.common import exception
 from heat.engine import resource as heat_resource
+from heat.engine import stack as heat_stack
 from heat.engine import stk_defn
 
 from heat_resume import actions
@@ -73,12 +74,31 @@ def decide(action, resource_action, resource_status, record, policy):
 class Operation(object):
     """A stack operation: its record, its engine, and how to resume it."""
 
-    def __init__(self, stack, record, atomic_key, resuming=False):
+    def __init__(self, stack, record, atomic_key, resuming=False,
+                 msg_queue=None):
         self.stack = stack
         self.stack_id = stack.id
         self.record = record
         self.atomic_key = atomic_key
         self.resuming = resuming
+        self.msg_queue = msg_queue
+        self.deadline = time.monotonic() + stack.timeout_secs()
+        self._cancelled = False
+
+    def check_messages(self):
+        """Raise Heat's ForcedCancel if a cancel message is waiting.
+
+        Heat checks the stack's message queue only between the 1-second
+        steps of its TaskRunner; the task group asks here instead, within
+        a tenth of a second. The first cancel is the only one.
+        """
+        if self.msg_queue is None or self._cancelled:
+            return
+        try:
+            heat_stack.Stack._check_for_message(self.msg_queue)
+        except heat_stack.ForcedCancel:
+            self._cancelled = True
+            raise
 
     @property
     def id(self):
@@ -89,12 +109,12 @@ class Operation(object):
         return self.record.get('op')
 
     @classmethod
-    def begin(cls, stack, op):
+    def begin(cls, stack, op, msg_queue=None):
         record, key = progress.create_operation(
             stack.context, stack.id, op, stack.action, str(uuid.uuid4()))
         LOG.debug('Operation %(id)s: %(op)s of stack %(stack)s begins',
                   {'id': record['id'], 'op': op, 'stack': stack.id})
-        return cls(stack, record, key)
+        return cls(stack, record, key, msg_queue=msg_queue)
 
     def end(self):
         """Forget the operation once the stack's state is in the database.
@@ -210,6 +230,7 @@ class Operation(object):
         self._save()
         remaining = self.remaining_timeout()
         stack.timeout_secs = lambda: remaining
+        self.deadline = time.monotonic() + remaining
         action = stack.action
         LOG.info('Engine %(me)s resumes %(action)s of stack %(stack)s '
                  '(operation %(op)s, previous engine %(prev)s, %(left)ds '
@@ -252,16 +273,16 @@ class Operation(object):
         return stack.action in RESUMABLE
 
 
-def run(stack, op, func, *args, **kwargs):
-    """Run a stack action of Heat's as a heat_resume operation."""
+def run(stack, op, call, msg_queue=None):
+    """Run ``call()``, a stack action of Heat's, as an operation."""
     if not managed(stack) or stack.id is None:
-        return func(*args, **kwargs)
+        return call()
     running = current.operation()
     if running is not None and running.stack_id == stack.id:
-        return func(*args, **kwargs)
-    operation = Operation.begin(stack, op)
+        return call()
+    operation = Operation.begin(stack, op, msg_queue)
     with current.bound(operation):
         try:
-            return func(*args, **kwargs)
+            return call()
         finally:
             operation.end()

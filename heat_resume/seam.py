@@ -32,7 +32,8 @@ heat.common.service_utils.generate_engine_id    wrapped: learn this
 ==============================================  ===========================
 
 Heat symbols only called (not patched) live in operation.py, progress.py,
-takeover.py and actions.py; their imports name them.
+takeover.py and actions.py; their imports name them. Those whose shape
+matters are checked below too (EXPECTED_SHAPE).
 
 Every wrapper checks ``[heat_resume] enabled`` and the stack's kind at
 call time, so an engine with the plugin disabled, and every convergence
@@ -87,6 +88,7 @@ EXPECTED_SHAPE = [
     (heat_stack.Stack, 'check', ['self']),
     (heat_stack.Stack, 'reset_stack_and_resources_in_progress',
      ['self', 'reason']),
+    (heat_stack.Stack, '_check_for_message', ['msg_queue']),
     (heat_resource.Resource, 'data', ['self']),
     (service_utils, 'generate_engine_id', []),
 ]
@@ -192,14 +194,18 @@ def _wrap_action_handler_task(original):
 
 
 def _wrap_stack_operation(name, original):
+    signature = inspect.signature(original)
+
     @functools.wraps(original)
     def stack_operation(self, *args, **kwargs):
-        if name == 'delete' and (kwargs.get('backup') or
-                                 (len(args) > 1 and args[1])):
+        call = signature.bind(self, *args, **kwargs).arguments
+        if call.get('backup'):
             # clean-up of a backup stack: part of the running update
             return original(self, *args, **kwargs)
-        return operation.run(self, name.upper(), original, self,
-                             *args, **kwargs)
+        return operation.run(
+            self, name.upper(),
+            functools.partial(original, self, *args, **kwargs),
+            msg_queue=call.get('msg_queue'))
     return stack_operation
 
 

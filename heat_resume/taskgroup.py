@@ -4,11 +4,19 @@ Heat builds a DependencyTaskGroup for every legacy stack traversal
 (create/check/suspend/resume in Stack.stack_task, delete, and the two
 groups of an update) and drives it with a TaskRunner that sleeps one
 second between steps. ParallelTaskGroup keeps that interface and, for a
-stack heat_resume manages, hands the graph to the Scheduler: the stack
-thread only waits, waking at least every YIELD_INTERVAL seconds so that
-Heat's TaskRunner can deliver a timeout or a cancel message, exactly as
-with the stock group. Other stacks get the stock behaviour unchanged.
+stack heat_resume manages, hands the graph to the Scheduler while the
+stack thread waits for it.
+
+Heat's TaskRunner delivers two things between its steps: the stack
+timeout (thrown in) and cancel messages (its progress callback reads the
+stack's message queue). The waiting thread reads the queue itself every
+MESSAGE_POLL seconds, and yields to the TaskRunner only once the
+operation's deadline has passed (then every YIELD_INTERVAL), so a
+finished graph is never kept waiting by the TaskRunner's one-second
+sleep. Other stacks get the stock behaviour unchanged.
 """
+
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -23,8 +31,10 @@ from heat_resume import scheduler
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-# Seconds the stack thread waits for the graph before handing control to
-# Heat's TaskRunner (which then sleeps ~1s): bounds timeout/cancel latency.
+# How often the waiting stack thread reads the stack's message queue.
+MESSAGE_POLL = 0.1
+# Past the deadline (or without an operation), how often it hands control
+# to Heat's TaskRunner, which then sleeps ~1s before stepping it again.
 YIELD_INTERVAL = 2.0
 
 
@@ -57,6 +67,9 @@ class ParallelTaskGroup(heat_scheduler.DependencyTaskGroup):
 
     def _run_parallel(self):
         opts = CONF.heat_resume
+        op = self._operation
+        if op is not None:
+            op.check_messages()
         sched = scheduler.Scheduler(
             self._task_graph, self._run_node,
             max_workers=opts.max_concurrency,
@@ -64,12 +77,18 @@ class ParallelTaskGroup(heat_scheduler.DependencyTaskGroup):
             aggregate=self.aggregate_exceptions, name=self.name)
         sched.start()
         thrown = None
+        next_yield = (op.deadline if op is not None
+                      else time.monotonic() + YIELD_INTERVAL)
         try:
-            while not sched.wait(YIELD_INTERVAL):
+            while not sched.wait(MESSAGE_POLL):
                 try:
-                    yield
+                    if op is not None:
+                        op.check_messages()
+                    if time.monotonic() >= next_yield:
+                        next_yield = time.monotonic() + YIELD_INTERVAL
+                        yield
                 except Exception as exc:
-                    # e.g. a cancel message: stop after the grace period
+                    # a cancel message: stop after the grace period
                     thrown = thrown or exc
                     sched.cancel(graceful=True)
         except BaseException:

@@ -194,7 +194,12 @@ class LifecycleTest(base.HeatResumeTestCase):
 
     def test_cancel_update_with_rollback(self):
         messages = queue.Queue()
-        messages.put(rpc_api.THREAD_CANCEL_WITH_ROLLBACK)
+        # the cancel arrives while 'a' is being updated (it takes 20s)
+        timer = threading.Timer(0.5, messages.put,
+                                [rpc_api.THREAD_CANCEL_WITH_ROLLBACK])
+        timer.start()
+        self.addCleanup(timer.cancel)
+        started = time.monotonic()
         self.stack.update(self.updated({
             'a': base.test_resource(value='slow', wait=20),
             'b': base.test_resource(depends_on=['a']),
@@ -202,6 +207,18 @@ class LifecycleTest(base.HeatResumeTestCase):
             msg_queue=messages)
         self.assertEqual(('ROLLBACK', 'COMPLETE'), self.stack.state,
                          self.stack.status_reason)
+        self.assertEqual('v', self.stack['a'].FnGetAtt('output'))
+        # read within MESSAGE_POLL, not at Heat's next 1 s step
+        self.assertLess(time.monotonic() - started, 4)
+
+    def test_cancel_before_anything_started(self):
+        messages = queue.Queue()
+        messages.put(rpc_api.THREAD_CANCEL)
+        self.stack.update(self.updated({
+            'a': base.test_resource(value='new'),
+            'b': base.test_resource(depends_on=['a']),
+            'n': {'type': 'OS::Heat::None'}}), msg_queue=messages)
+        self.assertEqual(('UPDATE', 'FAILED'), self.stack.state)
         self.assertEqual('v', self.stack['a'].FnGetAtt('output'))
 
 
