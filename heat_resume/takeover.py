@@ -32,12 +32,7 @@ def resume_instead_of_reset(stack):
     record, key = progress.load_operation(stack.context, stack.id)
     if record is None:
         return False
-    if not operationm.Operation.resumable(stack, record):
-        LOG.warning('Stack %(stack)s was in %(action)s when its engine went '
-                    'down; heat_resume does not resume %(action)s '
-                    '(operation %(op)s): Heat fails it',
-                    {'stack': stack.id, 'action': stack.action,
-                     'op': record.get('op')})
+    if not _resumable(stack, record):
         progress.delete_operation(stack.context, stack.id)
         return False
     if _use_stored_context():
@@ -49,34 +44,47 @@ def resume_instead_of_reset(stack):
 def resume_stack(stack_id, engine_id, thread_group_mgr):
     """Take the stack's lock and resume its operation in a new thread.
 
-    Returns False, touching nothing, when the stack has no heat_resume
-    operation in flight, its owner is alive, or it cannot be resumed
-    (then Heat's own reset_stack_status fails it as stock Heat would).
+    Returns the thread; or None, touching nothing, when the stack has no
+    heat_resume operation in flight, its owner is alive, or it cannot be
+    resumed (then Heat's own reset_stack_status fails it as stock Heat
+    would).
     """
     cnxt = context.get_admin_context()
     record, key = progress.load_operation(cnxt, stack_id)
     if record is None:
-        return False
+        return None
     lock = stack_lock.StackLock(cnxt, stack_id, engine_id)
     try:
         with lock.thread_lock(retry=False):
             stack = _load_in_progress(cnxt, stack_id)
-            if stack is None or not operationm.Operation.resumable(
-                    stack, record):
-                if stack is not None:
-                    LOG.warning('Stack %(stack)s was in %(action)s when its '
-                                'engine went down; heat_resume does not '
-                                'resume %(action)s (operation %(op)s)',
-                                {'stack': stack_id, 'action': stack.action,
-                                 'op': record.get('op')})
+            if stack is None or not _resumable(stack, record):
                 lock.release()
-                return False
+                return None
             op = operationm.Operation(stack, record, key, resuming=True)
-            thread_group_mgr.start_with_acquired_lock(stack, lock, op.resume)
+            return thread_group_mgr.start_with_acquired_lock(stack, lock,
+                                                             op.resume)
     except exception.ActionInProgress:
         LOG.debug('Stack %s is locked by a live engine', stack_id)
-        return False
-    return True
+        return None
+
+
+def in_progress_stack_ids(cnxt):
+    """Legacy stacks IN_PROGRESS, nested ones included."""
+    stacks = stack_object.Stack.get_all(
+        cnxt, filters={'status': parser.Stack.IN_PROGRESS,
+                       'convergence': False}, show_nested=True)
+    return [s.id for s in stacks]
+
+
+def _resumable(stack, record):
+    if operationm.Operation.resumable(stack, record):
+        return True
+    LOG.warning('Stack %(stack)s was in %(action)s when its engine went '
+                'down; heat_resume does not resume %(action)s (operation '
+                '%(op)s): Heat fails it', {'stack': stack.id,
+                                           'action': stack.action,
+                                           'op': record.get('op')})
+    return False
 
 
 def _load_in_progress(cnxt, stack_id):

@@ -2,6 +2,7 @@
 
 import time
 
+import fixtures
 from oslo_config import cfg
 
 from heat.common import service_utils
@@ -91,3 +92,19 @@ class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
         heat_service.EngineService.reset_stack_status(engine)
         row = self.wait_for_stack()
         self.assertEqual('FAILED', row.status)
+
+
+class CommandTest(test_resume.StagingMixin, base.HeatResumeTestCase):
+    def test_status_lists_operations_in_flight(self):
+        from heat_resume.cmd import manage
+        stack_id = self.stage_create(self.four(), done=['a'],
+                                     returned=['b'])
+        out = self.useFixture(fixtures.StringStream('stdout'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out.stream))
+        self.assertEqual(0, manage.do_status(stack_id))
+        out.stream.flush()
+        text = out.getDetails()['stdout'].as_text()
+        self.assertIn('stack %s: CREATE by engine engine-that-died'
+                      % stack_id, text)
+        self.assertRegex(text, r'\bb\s+CREATE\s+IN_PROGRESS\s+'
+                               r'handler_returned')
