@@ -9,6 +9,7 @@ cancels (the resource is then marked FAILED "... aborted").
 
 import queue
 import threading
+import time
 
 import futurist
 from oslo_log import log as logging
@@ -48,15 +49,18 @@ class Cancellation(object):
 
     def sleep(self, seconds):
         """Sleep, but wake up early when cancellation is requested."""
-        if self._wake.wait(seconds):
+        if seconds > 0 and self._wake.wait(seconds):
             self._wake.clear()
 
 
 def drive(runner, cancellation, intervals):
     """Step a heat.engine.scheduler.TaskRunner to completion here.
 
-    The runner's own timeout/cancel machinery is reused: a grace period
-    becomes Heat's TimedCancel, anything else closes the task at once.
+    An interval is the period from one step's start to the next: a step
+    that took longer (a check_*_complete that waits itself) is followed
+    at once. The runner's own timeout/cancel machinery is reused: a grace
+    period becomes Heat's TimedCancel, anything else closes the task at
+    once.
     """
     runner.start()
     cancelling = False
@@ -68,9 +72,10 @@ def drive(runner, cancellation, intervals):
             runner.cancel(grace_period=cancellation.grace)
             if runner.done():
                 return
+        started = time.monotonic()
         if runner.step():
             return
-        cancellation.sleep(interval)
+        cancellation.sleep(interval - (time.monotonic() - started))
 
 
 class Scheduler(object):

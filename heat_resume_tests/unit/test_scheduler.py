@@ -154,3 +154,21 @@ class DriveTest(testtools.TestCase):
         self.assertGreaterEqual(time.monotonic() - started, 0.2)
         self.assertEqual('closed', log[-1])
         self.assertGreater(log.count('step'), 3)
+
+
+class PollPeriodTest(testtools.TestCase):
+    def test_a_slow_step_is_followed_at_once(self):
+        stamps = []
+
+        def task():
+            for _ in range(3):
+                stamps.append(time.monotonic())
+                time.sleep(0.2)  # a check that waits by itself
+                yield
+
+        scheduler.drive(heat_scheduler.TaskRunner(task),
+                        scheduler.Cancellation(),
+                        scheduler.Backoff(0.15, 1, 0.15))
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+        for gap in gaps:
+            self.assertLess(gap, 0.3)
