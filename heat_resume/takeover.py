@@ -35,8 +35,7 @@ def resume_instead_of_reset(stack):
     if not _resumable(stack, record):
         progress.delete_operation(stack.context, stack.id)
         return False
-    if _use_stored_context():
-        stack.context = stack.stored_context()
+    _act_for_owner(stack)
     operationm.Operation(stack, record, key, resuming=True).resume()
     return True
 
@@ -91,16 +90,22 @@ def _load_in_progress(cnxt, stack_id):
     row = stack_object.Stack.get_by_id(cnxt, stack_id)
     if row is None or row.status != parser.Stack.IN_PROGRESS:
         return None
-    return parser.Stack.load(cnxt, stack=row,
-                             use_stored_context=_use_stored_context())
+    stack = parser.Stack.load(cnxt, stack=row)
+    _act_for_owner(stack)
+    return stack
 
 
-def _use_stored_context():
-    """Whether a resumed stack runs with its stored (trust) context.
+def _act_for_owner(stack):
+    """Give a stack loaded with an admin context its owner's credentials.
 
-    With Heat's default trusts that is the user's delegated context, as
-    Heat itself uses for deferred work; with ``deferred_auth_method =
-    password`` (test clouds, noauth) building it needs Keystone, so the
-    admin context stays, as in Heat's own reset_stack_status.
+    With Heat's default trusts that is the stack's stored (delegated)
+    context, as Heat itself uses for deferred work. With
+    ``deferred_auth_method = password`` building that context needs
+    Keystone, so the admin context stays, scoped to the stack's project
+    (nested stacks and their outputs are addressed through it). Called
+    before the stack's resources are built: they copy stack.context.
     """
-    return cfg.CONF.deferred_auth_method == 'trusts'
+    if cfg.CONF.deferred_auth_method == 'trusts':
+        stack.context = stack.stored_context()
+    else:
+        stack.context.project_id = stack.tenant_id

@@ -1,0 +1,86 @@
+"""An engine SIGKILLed while a nested stack is being created.
+
+Parent and nested stack are two legacy operations of the same engine; the
+restarted engine resumes both: the nested stack finishes its resources,
+and the parent's template resource polls it (with its saved cookie) and
+goes on with what depends on it.
+"""
+
+import yaml
+
+import testtools
+
+from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import scenario
+from heat_resume_tests.functional import templates
+
+PLUGIN = {'heat_resume': {'enabled': 'true',
+                          'in_progress_policy': 'retry'}}
+
+
+def parent_template():
+    return {
+        'heat_template_version': '2018-08-31',
+        'resources': {
+            'before': {'type': 'OS::Heat::TestResource',
+                       'properties': {'value': 'before'}},
+            'inner': {'type': 'inner.yaml', 'depends_on': ['before']},
+            'after': {'type': 'OS::Heat::TestResource',
+                      'depends_on': ['inner'],
+                      'properties': {'value': {
+                          'get_attr': ['inner', 'first']}}},
+        },
+        'outputs': {'after': {'value': {'get_attr': ['after', 'output']}}},
+    }
+
+
+def inner_template():
+    tmpl = templates.chains(count=8, chains=2, create=2)
+    tmpl['outputs'] = {'first': {'value': {'get_attr': ['r00', 'output']}}}
+    return tmpl
+
+
+class NestedEngineDeathTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = self.useFixture(harness.HeatCluster(
+            engines=1, config=PLUGIN))
+        self.cluster.add_log_details(self)
+        self.hc = self.cluster.client()
+
+    def nested_id(self, stack_id):
+        rows = self.cluster.sql('SELECT id FROM stack WHERE owner_id = %s',
+                                stack_id)
+        return rows[0][0] if rows else None
+
+    def test_sigkill_mid_nested_create_is_resumed(self):
+        stack_id = self.hc.stacks.create(
+            stack_name='nested_death', template=parent_template(),
+            files={'inner.yaml': yaml.safe_dump(inner_template())},
+        )['stack']['id']
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
+        nested_id = None
+        while nested_id is None:
+            nested_id = self.nested_id(stack_id)
+        scenario.wait_for_phase(self.cluster, nested_id, 'complete',
+                                timeout=60)
+        scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
+        self.cluster.kill_engine(1)
+        nested_before = scenario.db_resource_states(self.cluster, nested_id)
+        self.assertIn('CREATE_IN_PROGRESS',
+                      [s for s, _ in nested_before.values()])
+
+        self.cluster.start_engine(1)
+        stack = self.cluster.wait_for_stack_status(
+            stack_id, 'CREATE_COMPLETE', timeout=120)
+        outputs = {o['output_key']: o['output_value']
+                   for o in stack.outputs}
+        self.assertEqual('r00', outputs['after'])
+        nested = self.hc.stacks.get(nested_id)
+        self.assertEqual('CREATE_COMPLETE', nested.stack_status)
+        calls = scenario.handle_create_calls(self.cluster)
+        self.assertEqual({1}, set(calls.values()), calls)
+        records = scenario.task_records(self.cluster, stack_id)
+        self.assertTrue(records['inner'].get('resumed_by'),
+                        records['inner'])
