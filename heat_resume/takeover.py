@@ -98,14 +98,16 @@ def _load_in_progress(cnxt, stack_id):
 def _act_for_owner(stack):
     """Give a stack loaded with an admin context its owner's credentials.
 
-    With Heat's default trusts that is the stack's stored (delegated)
-    context, as Heat itself uses for deferred work. With
-    ``deferred_auth_method = password`` building that context needs
-    Keystone, so the admin context stays, scoped to the stack's project
-    (nested stacks and their outputs are addressed through it). Called
-    before the stack's resources are built: they copy stack.context.
+    That is the stack's stored context (a trust, or the stored user and
+    password), as Heat itself uses for deferred work. A noauth deployment
+    (no Keystone: test clouds) cannot authenticate it, so there the admin
+    context acts in the stack's project with the placeholder credentials
+    a noauth request carries. Called before the stack's resources are
+    built: they copy stack.context.
     """
-    if cfg.CONF.deferred_auth_method == 'trusts':
-        stack.context = stack.stored_context()
-    else:
+    if cfg.CONF.paste_deploy.flavor == 'noauth':
         stack.context.project_id = stack.tenant_id
+        stack.context.auth_token = 'noauth'
+        stack.context.auth_url = 'noauth'
+    else:
+        stack.context = stack.stored_context()

@@ -28,7 +28,8 @@ class FakeEngine(object):
 class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
     def setUp(self):
         super().setUp()
-        cfg.CONF.set_override('deferred_auth_method', 'password')
+        # no Keystone here: act as a noauth deployment does
+        cfg.CONF.set_override('flavor', 'noauth', 'paste_deploy')
         self.ctx = base.utils.dummy_context()
         self.stack_id = self.stage_create(self.four(wait=1), done=['a'],
                                           returned=['b', 'c'])
