@@ -63,10 +63,72 @@ heat_resume_opts = [
 ]
 
 
+zookeeper_opts = [
+    cfg.ListOpt(
+        'zookeeper_hosts', default=[],
+        help='ZooKeeper servers (host:port, comma separated). When set, '
+             'every heat_resume stack operation is owned through a '
+             'ZooKeeper lock, engines register there, Heat\'s engine '
+             'liveness check answers from that membership, and the '
+             'operations of an engine whose session ends are taken over '
+             'by a live engine at once. When empty, an interrupted '
+             'operation is resumed only when an engine starts.'),
+    cfg.StrOpt(
+        'zookeeper_base_path', default='/heat_resume',
+        help='ZooKeeper path under which heat_resume keeps its nodes. Give '
+             'each Heat deployment sharing a ZooKeeper its own.'),
+    cfg.FloatOpt(
+        'zookeeper_session_timeout', default=10.0, min=1.0,
+        help='ZooKeeper session timeout, in seconds: how long after an '
+             'engine stops answering its operations are taken over. The '
+             'server bounds it (2 to 20 tickTimes).'),
+    cfg.FloatOpt(
+        'zookeeper_connection_timeout', default=10.0, min=0.5,
+        help='Seconds an engine waits for ZooKeeper when it starts before '
+             'it logs an error and keeps trying in the background; until '
+             'connected it refuses new stack operations.'),
+    cfg.IntOpt(
+        'zookeeper_connection_retries', default=-1, min=-1,
+        help='Connection attempts before giving up on a ZooKeeper server '
+             '(-1: forever).'),
+    cfg.StrOpt(
+        'zookeeper_username',
+        help='Digest username. With zookeeper_password, every node '
+             'heat_resume creates gets an ACL that only this identity may '
+             'read or change, so other ZooKeeper clients cannot take or '
+             'break its locks.'),
+    cfg.StrOpt(
+        'zookeeper_password', secret=True,
+        help='Digest password for zookeeper_username.'),
+    cfg.BoolOpt(
+        'zookeeper_use_tls', default=False,
+        help='Connect to ZooKeeper over TLS (the server needs a secure '
+             'client port).'),
+    cfg.StrOpt('zookeeper_ca_file',
+               help='CA bundle that signed the ZooKeeper server '
+                    'certificate.'),
+    cfg.StrOpt('zookeeper_cert_file',
+               help='Client certificate for TLS to ZooKeeper.'),
+    cfg.StrOpt('zookeeper_key_file',
+               help='Private key of zookeeper_cert_file.'),
+    cfg.FloatOpt(
+        'takeover_sweep_interval', default=30.0, min=1.0,
+        help='Seconds between two sweeps for orphaned operations (a safety '
+             'net for missed ZooKeeper watches).'),
+    cfg.IntOpt(
+        'max_takeovers', default=3, min=0,
+        help='An operation taken over more often than this is failed with '
+             'a reason that says so, instead of being taken over again '
+             '(it may be what kills its engines).'),
+]
+
+ALL_OPTS = heat_resume_opts + zookeeper_opts
+
+
 def register_opts(conf=cfg.CONF):
-    conf.register_opts(heat_resume_opts, group=GROUP)
+    conf.register_opts(ALL_OPTS, group=GROUP)
 
 
 def list_opts():
     """Options for oslo-config-generator, as deep copies."""
-    return [(GROUP, copy.deepcopy(heat_resume_opts))]
+    return [(GROUP, copy.deepcopy(ALL_OPTS))]

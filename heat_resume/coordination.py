@@ -1,0 +1,263 @@
+"""ZooKeeper: this engine's session, its membership, stack locks, tokens.
+
+Layout under ``[heat_resume] zookeeper_base_path``::
+
+    <base>/engines/<engine id>   ephemeral: one per live engine process
+                                 (JSON: engine, host, pid, started, versions)
+    <base>/locks/<stack id>/...  kazoo Lock recipe: the owner of the
+                                 stack's operation holds its ephemeral node
+
+A lock's *token* is the creation zxid of the owner's lock node: it grows
+with every new owner, so it fences an owner that lost its lock (the
+operation record carries the token of its current owner).
+
+Sessions: on SUSPENDED the owner starts no new resource action until
+CONNECTED again; on LOST every lock it held is gone, its operations are
+abandoned (``on_session_lost``), and the client reconnects with a new
+session and registers again. kazoo's recipes and its threading handler
+do the work (its eventlet handler on an eventlet-patched engine).
+"""
+
+import json
+import os
+import socket
+import threading
+
+from kazoo import client as kazoo_client
+from kazoo import exceptions as kazoo_exceptions
+from kazoo.protocol import states
+from kazoo import security
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+LOG = logging.getLogger(__name__)
+
+CONNECTED = 'CONNECTED'
+SUSPENDED = 'SUSPENDED'
+LOST = 'LOST'
+
+
+class CoordinationUnavailable(Exception):
+    """ZooKeeper cannot be reached (or this engine's session is gone)."""
+
+
+def _handler():
+    """kazoo's eventlet handler on an eventlet-patched engine (Heat < 25)."""
+    try:
+        from eventlet import patcher
+        if patcher.is_monkey_patched('thread'):
+            from kazoo.handlers import eventlet as kazoo_eventlet
+            return kazoo_eventlet.SequentialEventletHandler()
+    except ImportError:
+        pass
+    from kazoo.handlers import threading as kazoo_threading
+    return kazoo_threading.SequentialThreadingHandler()
+
+
+def client_from_conf(opts):
+    """A KazooClient (not started) from the ``[heat_resume]`` options."""
+    kwargs = {
+        'hosts': ','.join(opts.zookeeper_hosts),
+        'timeout': opts.zookeeper_session_timeout,
+        'connection_retry': {'max_tries': opts.zookeeper_connection_retries,
+                             'delay': 0.2, 'max_delay': 2.0},
+        'command_retry': {'max_tries': 3, 'delay': 0.2, 'max_delay': 1.0},
+        'handler': _handler(),
+    }
+    if opts.zookeeper_username:
+        credentials = '%s:%s' % (opts.zookeeper_username,
+                                 opts.zookeeper_password or '')
+        kwargs['auth_data'] = [('digest', credentials)]
+        kwargs['default_acl'] = [security.make_digest_acl(
+            opts.zookeeper_username, opts.zookeeper_password or '',
+            all=True)]
+    if opts.zookeeper_use_tls:
+        kwargs.update(use_ssl=True, ca=opts.zookeeper_ca_file,
+                      certfile=opts.zookeeper_cert_file,
+                      keyfile=opts.zookeeper_key_file)
+    return kazoo_client.KazooClient(**kwargs)
+
+
+class StackLock(object):
+    """This engine's ZooKeeper lock on one stack's operation."""
+
+    def __init__(self, coordinator, stack_id, lock, token):
+        self.stack_id = stack_id
+        self.token = token
+        self._coordinator = coordinator
+        self._lock = lock
+        self.lost = False
+
+    def held(self):
+        """Whether this engine still owns the stack (as far as it knows)."""
+        return not self.lost and self._coordinator.state == CONNECTED
+
+    def release(self):
+        self._coordinator._forget(self)
+        if self.lost:
+            return
+        try:
+            self._lock.release()
+        except kazoo_exceptions.KazooException as exc:
+            LOG.warning('Could not release the ZooKeeper lock of stack '
+                        '%(stack)s: %(exc)s', {'stack': self.stack_id,
+                                               'exc': exc})
+
+
+class Coordinator(object):
+    """One engine process's ZooKeeper session."""
+
+    def __init__(self, opts, engine_id, on_members_lost=None,
+                 on_session_lost=None, versions=None):
+        self.engine_id = engine_id
+        self.base = opts.zookeeper_base_path.rstrip('/')
+        self.state = LOST
+        self._opts = opts
+        self._on_members_lost = on_members_lost or (lambda engines: None)
+        self._on_session_lost = on_session_lost or (lambda locks: None)
+        self._versions = versions or {}
+        self._members = set()
+        self._locks = set()
+        self._guard = threading.Lock()
+        self._connected = threading.Event()
+        self._watching = False
+        self.client = client_from_conf(opts)
+        self.client.add_listener(self._state_changed)
+
+    @property
+    def members_path(self):
+        return self.base + '/engines'
+
+    def lock_path(self, stack_id):
+        return '%s/locks/%s' % (self.base, stack_id)
+
+    # -- session ---------------------------------------------------------
+
+    def start(self):
+        """Connect and register; raise CoordinationUnavailable if late.
+
+        On a timeout the client keeps connecting in the background and
+        registers when it gets there.
+        """
+        event = self.client.start_async()
+        event.wait(self._opts.zookeeper_connection_timeout)
+        if not self.client.connected:
+            raise CoordinationUnavailable(
+                'ZooKeeper %s did not answer within %ss' % (
+                    ','.join(self._opts.zookeeper_hosts),
+                    self._opts.zookeeper_connection_timeout))
+        self._connected.wait(self._opts.zookeeper_connection_timeout)
+
+    def stop(self):
+        """Leave: delete this engine's nodes, so peers take over at once."""
+        with self._guard:
+            locks = list(self._locks)
+        for lock in locks:
+            lock.release()
+        try:
+            self.client.stop()
+            self.client.close()
+        except Exception as exc:  # leaving anyway
+            LOG.debug('ZooKeeper client stop: %s', exc)
+
+    def _state_changed(self, state):
+        # runs in kazoo's thread: never block here
+        if state == states.KazooState.CONNECTED:
+            self.client.handler.spawn(self._joined)
+        elif state == states.KazooState.SUSPENDED:
+            self.state = SUSPENDED
+            LOG.warning('ZooKeeper connection suspended: engine %s starts '
+                        'no new resource action until it is back',
+                        self.engine_id)
+        else:
+            self.state = LOST
+            self._connected.clear()
+            with self._guard:
+                lost, self._locks = list(self._locks), set()
+            for lock in lost:
+                lock.lost = True
+            LOG.error('ZooKeeper session of engine %(engine)s lost: it '
+                      'abandons %(count)d stack operation(s) to the other '
+                      'engines', {'engine': self.engine_id,
+                                  'count': len(lost)})
+            if lost:
+                self.client.handler.spawn(self._on_session_lost, lost)
+
+    def _joined(self):
+        try:
+            self._register()
+        except kazoo_exceptions.KazooException as exc:
+            LOG.error('Engine %(engine)s could not register in ZooKeeper: '
+                      '%(exc)s', {'engine': self.engine_id, 'exc': exc})
+            return
+        self.state = CONNECTED
+        self._connected.set()
+        LOG.info('Engine %(engine)s is a member in ZooKeeper (%(path)s)',
+                 {'engine': self.engine_id, 'path': self.members_path})
+
+    def _register(self):
+        path = '%s/%s' % (self.members_path, self.engine_id)
+        data = dict(self._versions, engine=self.engine_id,
+                    host=socket.gethostname(), pid=os.getpid(),
+                    started=timeutils.utcnow().isoformat())
+        try:
+            self.client.create(path, json.dumps(data).encode('utf-8'),
+                               ephemeral=True, makepath=True)
+        except kazoo_exceptions.NodeExistsError:
+            pass  # same session, reconnected
+        if not self._watching:
+            # kazoo keeps the watch across reconnections
+            self._watching = True
+            self.client.ChildrenWatch(self.members_path,
+                                      self._members_changed)
+
+    # -- membership ------------------------------------------------------
+
+    def _members_changed(self, children):
+        current = set(children)
+        with self._guard:
+            lost = self._members - current
+            self._members = current
+        if lost:
+            LOG.info('Engines left ZooKeeper: %s', ', '.join(sorted(lost)))
+            self.client.handler.spawn(self._on_members_lost, lost)
+
+    def members(self):
+        with self._guard:
+            return set(self._members)
+
+    def is_member(self, engine_id):
+        """Whether ``engine_id`` has a live session (this one's view)."""
+        if self.state != CONNECTED:
+            raise CoordinationUnavailable('no ZooKeeper session')
+        with self._guard:
+            return engine_id in self._members
+
+    # -- stack locks -----------------------------------------------------
+
+    def lock(self, stack_id):
+        """Take the stack's lock without waiting; None if someone has it."""
+        if self.state != CONNECTED:
+            raise CoordinationUnavailable(
+                'engine %s has no ZooKeeper session' % self.engine_id)
+        lock = self.client.Lock(self.lock_path(stack_id), self.engine_id)
+        if not lock.acquire(blocking=False):
+            return None
+        stat = self.client.exists('%s/%s' % (lock.path, lock.node))
+        held = StackLock(self, stack_id, lock, stat.czxid)
+        with self._guard:
+            self._locks.add(held)
+        return held
+
+    def holder(self, stack_id):
+        """Engine id holding the stack's lock, or None."""
+        try:
+            contenders = self.client.Lock(self.lock_path(stack_id)
+                                          ).contenders()
+        except kazoo_exceptions.NoNodeError:
+            return None
+        return contenders[0] if contenders else None
+
+    def _forget(self, lock):
+        with self._guard:
+            self._locks.discard(lock)

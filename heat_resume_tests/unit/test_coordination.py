@@ -1,0 +1,145 @@
+"""coordination.py against a real, private ZooKeeper (no fakes)."""
+
+import threading
+import time
+
+from kazoo import client as kazoo_client
+from kazoo import exceptions as kazoo_exceptions
+from oslo_config import cfg
+import testtools
+
+from heat_resume import conf
+from heat_resume import coordination
+from heat_resume_tests import zookeeper
+
+
+def wait_for(predicate, timeout=10, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class CoordinationTest(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
+        self.conf = cfg.ConfigOpts()
+        conf.register_opts(self.conf)
+        self.conf([], default_config_files=[])
+        self.conf.set_override('zookeeper_hosts', [self.zk.hosts],
+                               conf.GROUP)
+        self.conf.set_override('zookeeper_session_timeout', 2.0, conf.GROUP)
+        self.conf.set_override('zookeeper_connection_timeout', 5.0,
+                               conf.GROUP)
+
+    def coordinator(self, engine_id, **kwargs):
+        coord = coordination.Coordinator(self.conf.heat_resume, engine_id,
+                                         **kwargs)
+        coord.start()
+        self.addCleanup(coord.stop)
+        return coord
+
+    def expire_session(self, coord):
+        """Expire coord's session for real: kazoo's own test trick."""
+        session_id, password = coord.client.client_id
+        other = kazoo_client.KazooClient(hosts=self.zk.hosts,
+                                         client_id=(session_id, password))
+        other.start(5)
+        other.stop()
+        other.close()
+
+    def test_engines_register_and_see_each_other(self):
+        a = self.coordinator('engine-a')
+        b = self.coordinator('engine-b')
+        self.assertTrue(wait_for(lambda: a.members() == {'engine-a',
+                                                         'engine-b'}))
+        self.assertTrue(b.is_member('engine-a'))
+        data, _ = a.client.get(a.members_path + '/engine-b')
+        self.assertIn(b'"pid"', data)
+
+    def test_an_engine_leaving_is_noticed(self):
+        lost = []
+        seen = threading.Event()
+        a = self.coordinator('engine-a', on_members_lost=lambda engines: (
+            lost.extend(engines), seen.set()))
+        b = self.coordinator('engine-b')
+        self.assertTrue(wait_for(lambda: 'engine-b' in a.members()))
+        b.stop()
+        self.assertTrue(seen.wait(10))
+        self.assertEqual(['engine-b'], lost)
+        self.assertFalse(a.is_member('engine-b'))
+
+    def test_lock_is_exclusive_and_tokens_grow(self):
+        a = self.coordinator('engine-a')
+        b = self.coordinator('engine-b')
+        first = a.lock('stack-1')
+        self.assertIsNotNone(first)
+        self.assertIsNone(b.lock('stack-1'))
+        self.assertEqual('engine-a', b.holder('stack-1'))
+        first.release()
+        second = b.lock('stack-1')
+        self.assertIsNotNone(second)
+        self.assertGreater(second.token, first.token)
+        self.assertIsNone(b.holder('stack-2'))
+
+    def test_session_expiry_loses_locks_and_membership(self):
+        abandoned = []
+        done = threading.Event()
+        a = self.coordinator('engine-a', on_session_lost=lambda locks: (
+            abandoned.extend(locks), done.set()))
+        b = self.coordinator('engine-b')
+        held = a.lock('stack-1')
+        self.assertTrue(wait_for(lambda: 'engine-a' in b.members()))
+        self.expire_session(a)
+        self.assertTrue(done.wait(10))
+        self.assertEqual([held], abandoned)
+        self.assertFalse(held.held())
+        self.assertTrue(wait_for(lambda: b.lock('stack-1') is not None))
+        # a reconnects with a new session and joins again
+        self.assertTrue(wait_for(lambda: a.state == coordination.CONNECTED))
+        self.assertTrue(wait_for(lambda: 'engine-a' in b.members()))
+
+    def test_connection_loss_suspends_then_resumes_the_session(self):
+        a = self.coordinator('engine-a')
+        held = a.lock('stack-1')
+        self.zk.stop()
+        self.assertTrue(wait_for(lambda: a.state == coordination.SUSPENDED))
+        self.assertFalse(held.held())
+        self.assertRaises(coordination.CoordinationUnavailable,
+                          a.is_member, 'engine-a')
+        self.zk.start()
+        self.assertTrue(wait_for(lambda: a.state == coordination.CONNECTED))
+        self.assertTrue(held.held())
+
+    def test_unreachable_zookeeper_is_a_clear_error(self):
+        self.zk.stop()
+        coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
+        self.addCleanup(coord.stop)
+        self.conf.set_override('zookeeper_connection_timeout', 1.0,
+                               conf.GROUP)
+        error = self.assertRaises(coordination.CoordinationUnavailable,
+                                  coord.start)
+        self.assertIn(self.zk.hosts, str(error))
+        self.assertRaises(coordination.CoordinationUnavailable,
+                          coord.lock, 'stack-1')
+        self.zk.start()  # it keeps trying in the background
+        self.assertTrue(wait_for(lambda: coord.state ==
+                                 coordination.CONNECTED, timeout=15))
+
+    def test_acl_keeps_other_clients_out(self):
+        self.conf.set_override('zookeeper_username', 'heat', conf.GROUP)
+        self.conf.set_override('zookeeper_password', 's3cret', conf.GROUP)
+        a = self.coordinator('engine-a')
+        held = a.lock('stack-1')
+        self.assertIsNotNone(held)
+        stranger = kazoo_client.KazooClient(hosts=self.zk.hosts)
+        stranger.start(5)
+        self.addCleanup(stranger.stop)
+        nodes = a.client.get_children(a.lock_path('stack-1'))
+        self.assertRaises(kazoo_exceptions.NoAuthError, stranger.delete,
+                          '%s/%s' % (a.lock_path('stack-1'), nodes[0]))
+        self.assertRaises(kazoo_exceptions.NoAuthError, stranger.get,
+                          a.members_path + '/engine-a')
