@@ -31,23 +31,27 @@ def run_handler(resource, action, args=None, action_prefix=None,
     if not callable(handler):
         return
 
+    op = current.operation()
+    owned = op.check_owner if op is not None else (lambda what: None)
     if resume is None:
-        op = current.operation()
+        owned('handle_%s of %s' % (handler_action, resource.name))
         record = progress.task_started(resource, action,
                                        op.id if op is not None else None)
         try:
             handler_data = handler(*args)
         except StopIteration:
-            progress.task_finished(resource, record, ok=False)
+            _finished(owned, resource, record, ok=False)
             raise RuntimeError('Plugin method raised StopIteration')
         except BaseException:
             with excutils.save_and_reraise_exception():
-                progress.task_finished(resource, record, ok=False)
+                _finished(owned, resource, record, ok=False)
+        owned('the cookie of %s' % resource.name)
         progress.task_returned(resource, record, handler_data)
         yield
     else:
         record = resume
         handler_data = record.get('cookie')
+        owned('the takeover of %s' % resource.name)
         progress.task_resumed(resource, record)
 
     ok = False
@@ -56,7 +60,12 @@ def run_handler(resource, action, args=None, action_prefix=None,
             yield from _poll(resource, check, handler_data, handler_action)
         ok = True
     finally:
-        progress.task_finished(resource, record, ok)
+        _finished(owned, resource, record, ok)
+
+
+def _finished(owned, resource, record, ok):
+    owned('the outcome of %s' % resource.name)
+    progress.task_finished(resource, record, ok)
 
 
 def _poll(resource, check, handler_data, handler_action):

@@ -41,6 +41,18 @@ class CoordinationUnavailable(Exception):
     """ZooKeeper cannot be reached (or this engine's session is gone)."""
 
 
+_active = {'coordinator': None}
+
+
+def active():
+    """This process's Coordinator, or None when ZooKeeper is not used."""
+    return _active['coordinator']
+
+
+def set_active(coordinator):
+    _active['coordinator'] = coordinator
+
+
 def _handler():
     """kazoo's eventlet handler on an eventlet-patched engine (Heat < 25)."""
     try:
@@ -91,6 +103,16 @@ class StackLock(object):
     def held(self):
         """Whether this engine still owns the stack (as far as it knows)."""
         return not self.lost and self._coordinator.state == CONNECTED
+
+    def wait_held(self, timeout):
+        """held(), waiting out a SUSPENDED session (up to ``timeout``).
+
+        A suspended session may already have expired on the server: act
+        only once it is CONNECTED again, or give up when it is LOST.
+        """
+        if not self.lost and self._coordinator.state == SUSPENDED:
+            self._coordinator.wait_connected(timeout)
+        return self.held()
 
     def release(self):
         self._coordinator._forget(self)
@@ -147,6 +169,9 @@ class Coordinator(object):
                     ','.join(self._opts.zookeeper_hosts),
                     self._opts.zookeeper_connection_timeout))
         self._connected.wait(self._opts.zookeeper_connection_timeout)
+
+    def wait_connected(self, timeout):
+        return self._connected.wait(timeout)
 
     def stop(self):
         """Leave: delete this engine's nodes, so peers take over at once."""

@@ -26,6 +26,7 @@ from heat.engine import stk_defn
 
 from heat_resume import actions
 from heat_resume import conf
+from heat_resume import coordination
 from heat_resume import current
 from heat_resume import progress
 
@@ -43,6 +44,10 @@ FAIL = 'fail'        # caught inside the handler: fail it with a reason
 
 # Stack actions that resume; ROLLBACK too when it rolls back a create.
 RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK')
+
+
+class OwnershipLost(Exception):
+    """This engine no longer owns the operation: it must not write."""
 
 
 def managed(stack):
@@ -74,6 +79,11 @@ def decide(action, resource_action, resource_status, record, policy):
 class Operation(object):
     """A stack operation: its record, its engine, and how to resume it."""
 
+    # the operations this process runs, by stack id, and the stacks it
+    # lost (whose final state it must not persist)
+    live = {}
+    _lost = set()
+
     def __init__(self, stack, record, atomic_key, resuming=False,
                  msg_queue=None):
         self.stack = stack
@@ -84,6 +94,77 @@ class Operation(object):
         self.msg_queue = msg_queue
         self.deadline = time.monotonic() + stack.timeout_secs()
         self._cancelled = False
+        self.lock = None
+        self.fenced = None
+
+    # -- ownership (ZooKeeper) --------------------------------------------
+
+    def take_lock(self):
+        """Own the stack in ZooKeeper, when it is used; record the token.
+
+        Raises ActionInProgress when another engine owns it, and
+        CoordinationUnavailable (a clear refusal) without a session.
+        """
+        coordinator = coordination.active()
+        if coordinator is None:
+            return
+        lock = coordinator.lock(self.stack_id)
+        if lock is None:
+            raise exception.ActionInProgress(stack_name=self.stack.name,
+                                             action=self.stack.action)
+        self.lock = lock
+        self.record['token'] = lock.token
+        Operation.live[self.stack_id] = self
+
+    def check_owner(self, what):
+        """Raise OwnershipLost unless this engine may still write ``what``.
+
+        Local knowledge first (the ZooKeeper session, waiting out a
+        suspension), then the database: the operation record carries the
+        token of its current owner, which a takeover replaces before it
+        writes anything. A zombie (an engine paused past its session)
+        finds the new token there even before its client notices.
+        """
+        if self.lock is None:
+            return
+        if self.fenced is None:
+            timeout = CONF.heat_resume.zookeeper_session_timeout
+            if not self.lock.wait_held(timeout):
+                self.fenced = 'its ZooKeeper session was lost'
+            else:
+                record, _ = progress.load_operation(self.stack.context,
+                                                    self.stack_id)
+                token = (record or {}).get('token')
+                if token != self.lock.token:
+                    self.fenced = ('engine %s took the operation over'
+                                   % (record or {}).get('engine'))
+        if self.fenced is not None:
+            Operation._lost.add(self.stack_id)
+            LOG.warning('Engine %(engine)s no longer owns the %(op)s of '
+                        'stack %(stack)s (%(why)s): refused to write '
+                        '%(what)s', {'engine': progress.engine_id(),
+                                     'op': self.op, 'stack': self.stack_id,
+                                     'why': self.fenced, 'what': what})
+            raise OwnershipLost('%s: %s' % (self.stack_id, self.fenced))
+
+    def release_lock(self):
+        Operation.live.pop(self.stack_id, None)
+        if self.lock is not None:
+            self.lock.release()
+
+    @classmethod
+    def fenced_away(cls, stack_id):
+        """Whether this process lost the stack (once per loss)."""
+        if stack_id in cls._lost:
+            cls._lost.discard(stack_id)
+            return True
+        return False
+
+    @classmethod
+    def hand_over_all(cls, why):
+        """Fence every operation of this process (it is stopping)."""
+        for operation in list(cls.live.values()):
+            operation.fenced = why
 
     def check_messages(self):
         """Raise Heat's ForcedCancel if a cancel message is waiting.
@@ -110,11 +191,21 @@ class Operation(object):
 
     @classmethod
     def begin(cls, stack, op, msg_queue=None):
-        record, key = progress.create_operation(
-            stack.context, stack.id, op, stack.action, str(uuid.uuid4()))
+        operation = cls(stack, {'id': str(uuid.uuid4()), 'op': op}, None,
+                        msg_queue=msg_queue)
+        operation.take_lock()
+        try:
+            operation.record, operation.atomic_key = (
+                progress.create_operation(stack.context, stack.id, op,
+                                          stack.action, operation.id,
+                                          token=operation.record.get(
+                                              'token')))
+        except Exception:
+            operation.release_lock()
+            raise
         LOG.debug('Operation %(id)s: %(op)s of stack %(stack)s begins',
-                  {'id': record['id'], 'op': op, 'stack': stack.id})
-        return cls(stack, record, key, msg_queue=msg_queue)
+                  {'id': operation.id, 'op': op, 'stack': stack.id})
+        return operation
 
     def end(self):
         """Forget the operation once the stack's state is in the database.
@@ -125,12 +216,17 @@ class Operation(object):
         (``released``), so that a takeover in between can finish it.
         """
         stack = self.stack
-        if stack.defer_state_persist() and stack.id is not None:
-            self.record['final'] = [stack.action, stack.status,
-                                    str(stack.status_reason)]
-            self._save()
-        else:
-            progress.delete_operation(stack.context, self.stack_id)
+        try:
+            if self.fenced is not None:
+                return  # the record is the new owner's
+            if stack.defer_state_persist() and stack.id is not None:
+                self.record['final'] = [stack.action, stack.status,
+                                        str(stack.status_reason)]
+                self._save()
+            else:
+                progress.delete_operation(stack.context, self.stack_id)
+        finally:
+            self.release_lock()
 
     @staticmethod
     def released(stack_context, stack_id):
@@ -216,13 +312,18 @@ class Operation(object):
     def resume(self):
         """Finish the operation in this thread (the stack is locked)."""
         stack = self.stack
+        self.take_lock()
         final = self.record.get('final')
         if final:
             action, status, reason = final
             stack.state_set(action, status, reason)
+            self.release_lock()
             return
         previous_engine = self.record.get('engine')
         self.record['resumes'] = self.record.get('resumes', 0) + 1
+        if self.record['resumes'] > CONF.heat_resume.max_takeovers:
+            self._give_up(previous_engine)
+            return
         self.record['history'] = (self.record.get('history', []) + [
             {'engine': previous_engine, 'until': timeutils.utcnow(
             ).isoformat()}])[-progress.HISTORY_LENGTH:]
@@ -252,6 +353,21 @@ class Operation(object):
                  'after %(secs).1fs', {'action': action, 'stack': stack.id,
                                        'status': stack.status,
                                        'secs': time.monotonic() - started})
+
+    def _give_up(self, previous_engine):
+        """The poison guard: stop taking over an operation that kills."""
+        reason = ('heat_resume gave up %s of the stack after %d takeovers '
+                  '([heat_resume] max_takeovers = %d); last engine %s'
+                  % (self.stack.action, self.record['resumes'] - 1,
+                     CONF.heat_resume.max_takeovers, previous_engine))
+        LOG.error('Stack %(stack)s: %(reason)s',
+                  {'stack': self.stack_id, 'reason': reason})
+        self._save()
+        try:
+            with current.bound(self):  # Heat's own reset, not a resume
+                self.stack.reset_stack_and_resources_in_progress(reason)
+        finally:
+            self.end()
 
     def _run_again(self, stack, action):
         if action == stack.CREATE:

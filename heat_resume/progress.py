@@ -211,10 +211,10 @@ def load_operation(context, stack_id):
     return dict(row.input_data or {}), row.atomic_key
 
 
-def create_operation(context, stack_id, op, action, op_id):
+def create_operation(context, stack_id, op, action, op_id, token=None):
     record = {'v': FORMAT_VERSION, 'id': op_id, 'op': op, 'action': action,
               'engine': engine_id(), 'started_at': _now(), 'resumes': 0,
-              'history': []}
+              'token': token, 'history': []}
     delete_operation(context, stack_id)
     sync_point_objects.SyncPoint.create(context, {
         'entity_id': stack_id, 'traversal_id': OP_TRAVERSAL,

@@ -25,6 +25,13 @@ heat.engine.stack.Stack.reset_stack_and_resources_in_progress
 heat.engine.resource.Resource.data              wrapped: hides the task
                                                 record from Heat's code
                                                 (export, abandon, backups)
+heat.engine.resource.Resource.state_set,        wrapped: fencing, refused
+heat.engine.stack.Stack.state_set               unless this engine still
+                                                owns the operation
+heat.engine.service.EngineService.start/stop    wrapped: join and leave
+                                                ZooKeeper (takeover.py)
+heat.common.service_utils.engine_alive          wrapped: answered from
+                                                ZooKeeper membership
 heat.common.service_utils.generate_engine_id    wrapped: learn this
                                                 engine's id
 [DEFAULT] convergence_engine                    overridden to False while
@@ -51,6 +58,7 @@ from oslo_log import log as logging
 from heat.common import service_utils
 from heat.engine import resource as heat_resource
 from heat.engine import scheduler as heat_scheduler
+from heat.engine import service as heat_service
 from heat.engine import stack as heat_stack
 
 from heat_resume import actions
@@ -89,6 +97,11 @@ EXPECTED_SHAPE = [
     (heat_stack.Stack, 'reset_stack_and_resources_in_progress',
      ['self', 'reason']),
     (heat_stack.Stack, '_check_for_message', ['msg_queue']),
+    (heat_resource.Resource, 'state_set', ['self', 'action', 'status']),
+    (heat_stack.Stack, 'state_set', ['self', 'action', 'status']),
+    (heat_service.EngineService, 'start', ['self']),
+    (heat_service.EngineService, 'stop', ['self']),
+    (service_utils, 'engine_alive', ['context', 'engine_id']),
     (heat_resource.Resource, 'data', ['self']),
     (service_utils, 'generate_engine_id', []),
 ]
@@ -158,6 +171,14 @@ def install():
            _wrap_data(heat_resource.Resource.data))
     _patch(service_utils, 'generate_engine_id',
            _wrap_generate_engine_id(service_utils.generate_engine_id))
+    for owner in (heat_resource.Resource, heat_stack.Stack):
+        _patch(owner, 'state_set', _wrap_owned_write(owner.state_set))
+    _patch(heat_service.EngineService, 'start',
+           _wrap_engine_start(heat_service.EngineService.start))
+    _patch(heat_service.EngineService, 'stop',
+           _wrap_engine_stop(heat_service.EngineService.stop))
+    _patch(service_utils, 'engine_alive',
+           _wrap_engine_alive(service_utils.engine_alive))
     sync_conf()
     LOG.info('heat_resume installed (enabled=%s)', CONF.heat_resume.enabled)
     return True
@@ -209,10 +230,51 @@ def _wrap_stack_operation(name, original):
     return stack_operation
 
 
+def _wrap_owned_write(original):
+    @functools.wraps(original)
+    def state_set(self, *args, **kwargs):
+        op = current.operation()
+        if op is not None:
+            op.check_owner('the state of %s' % self.name)
+        return original(self, *args, **kwargs)
+    return state_set
+
+
+def _wrap_engine_start(original):
+    @functools.wraps(original)
+    def start(self):
+        result = original(self)
+        if CONF.heat_resume.enabled and CONF.heat_resume.zookeeper_hosts:
+            takeover.join(self)
+        return result
+    return start
+
+
+def _wrap_engine_stop(original):
+    @functools.wraps(original)
+    def stop(self):
+        takeover.leave()
+        return original(self)
+    return stop
+
+
+def _wrap_engine_alive(original):
+    @functools.wraps(original)
+    def engine_alive(context, engine_id):
+        alive = takeover.engine_alive(engine_id)
+        return original(context, engine_id) if alive is None else alive
+    return engine_alive
+
+
 def _wrap_persist(original):
     @functools.wraps(original)
     def persist_state_and_release_lock(self, engine_id):
         stack_id = self.id
+        if operation.Operation.fenced_away(stack_id):
+            LOG.warning('Engine %(engine)s lost stack %(stack)s: its final '
+                        'state is not written', {'engine': engine_id,
+                                                 'stack': stack_id})
+            return None
         result = original(self, engine_id)
         if stack_id is not None and operation.managed(self):
             operation.Operation.released(self.context, stack_id)

@@ -10,7 +10,17 @@ with that same lock and stack object, whenever it can.
 
 ``resume_stack`` does the same on demand (an operator's command), taking
 the lock itself.
+
+With ZooKeeper (``[heat_resume] zookeeper_hosts``) every engine joins at
+start-up (``join``); Heat's liveness check answers from the membership;
+when an engine leaves (its session ended: killed, paused past the
+timeout, or stopped), the survivors sweep for the stacks it held and
+race for them through ``resume_stack``: Heat's stack_lock steal is a
+compare-and-swap, so exactly one wins. A periodic sweep catches what a
+watch missed.
 """
+
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -20,7 +30,9 @@ from heat.common import exception
 from heat.engine import stack as parser
 from heat.engine import stack_lock
 from heat.objects import stack as stack_object
+from heat.objects import stack_lock as stack_lock_object
 
+from heat_resume import coordination
 from heat_resume import operation as operationm
 from heat_resume import progress
 
@@ -111,3 +123,107 @@ def _act_for_owner(stack):
         stack.context.auth_url = 'noauth'
     else:
         stack.context = stack.stored_context()
+
+
+# -- ZooKeeper: this engine's membership and takeovers --------------------
+
+class Ownership(object):
+    """An engine's side of ZooKeeper: join, sweep, take over, leave."""
+
+    def __init__(self, engine_id, thread_group_mgr):
+        self.engine_id = engine_id
+        self.thread_group_mgr = thread_group_mgr
+        self.coordinator = coordination.Coordinator(
+            cfg.CONF.heat_resume, engine_id,
+            on_members_lost=self._members_lost,
+            on_session_lost=self._session_lost)
+        self._stopping = threading.Event()
+        self._sweeping = threading.Lock()
+
+    def start(self):
+        coordination.set_active(self.coordinator)
+        try:
+            self.coordinator.start()
+        except coordination.CoordinationUnavailable as exc:
+            LOG.error('%s. Engine %s refuses new stack operations until it '
+                      'is connected (it keeps trying).', exc, self.engine_id)
+        threading.Thread(target=self._sweep_periodically, daemon=True,
+                         name='heat-resume sweep').start()
+
+    def stop(self):
+        """Hand every operation over now: fence them, then leave."""
+        self._stopping.set()
+        operationm.Operation.hand_over_all(
+            'engine %s is stopping and handed it over' % self.engine_id)
+        coordination.set_active(None)
+        self.coordinator.stop()
+
+    def _members_lost(self, engines):
+        LOG.info('Engine %(me)s looks for the operations of %(gone)s',
+                 {'me': self.engine_id, 'gone': ', '.join(sorted(engines))})
+        self.sweep()
+
+    def _session_lost(self, locks):
+        # the operations notice at their next write (lock.lost); nothing
+        # else to do until a new session is there
+        LOG.warning('Engine %(me)s abandons stacks %(ids)s',
+                    {'me': self.engine_id,
+                     'ids': ', '.join(lock.stack_id for lock in locks)})
+
+    def _sweep_periodically(self):
+        interval = cfg.CONF.heat_resume.takeover_sweep_interval
+        while not self._stopping.wait(interval):
+            try:
+                self.sweep()
+            except Exception:
+                LOG.exception('Sweep for orphaned operations failed')
+
+    def sweep(self):
+        """Resume every operation whose engine is not a live member."""
+        if self.coordinator.state != coordination.CONNECTED:
+            return []
+        with self._sweeping:
+            cnxt = context.get_admin_context()
+            members = self.coordinator.members()
+            taken = []
+            for stack_id in in_progress_stack_ids(cnxt):
+                holder = stack_lock_object.StackLock.get_engine_id(cnxt,
+                                                                   stack_id)
+                if holder in members or holder == self.engine_id:
+                    continue
+                if resume_stack(stack_id, self.engine_id,
+                                self.thread_group_mgr) is not None:
+                    taken.append(stack_id)
+            if taken:
+                LOG.info('Engine %(me)s took over stacks %(ids)s',
+                         {'me': self.engine_id, 'ids': ', '.join(taken)})
+            return taken
+
+
+_ownership = {'current': None}
+
+
+def join(service):
+    """Called when an engine starts (seam): join ZooKeeper."""
+    ownership = Ownership(service.engine_id, service.thread_group_mgr)
+    _ownership['current'] = ownership
+    ownership.start()
+
+
+def leave():
+    """Called when an engine stops (seam): hand over and leave."""
+    ownership = _ownership['current']
+    if ownership is not None:
+        _ownership['current'] = None
+        ownership.stop()
+
+
+def engine_alive(engine_id):
+    """Heat's liveness check from ZooKeeper; None: ask Heat's RPC ping."""
+    ownership = _ownership['current']
+    if ownership is None:
+        return None
+    try:
+        return ownership.coordinator.is_member(engine_id)
+    except coordination.CoordinationUnavailable:
+        return None

@@ -106,6 +106,8 @@ class ParallelTaskGroup(heat_scheduler.DependencyTaskGroup):
 
     def _run_node(self, key, cancellation):
         op = self._operation
+        if op is not None:
+            op.check_owner('a new action on %s' % getattr(key, 'name', key))
         task = op.task_for(key, self._task) if op is not None else self._task
         opts = CONF.heat_resume
         intervals = scheduler.Backoff(opts.poll_interval_min,
