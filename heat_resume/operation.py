@@ -134,10 +134,12 @@ class Operation(object):
             else:
                 record, _ = progress.load_operation(self.stack.context,
                                                     self.stack_id)
-                token = (record or {}).get('token')
-                if token != self.lock.token:
+                if record is None:
+                    self.fenced = ('its operation record is gone: another '
+                                   'engine finished it')
+                elif record.get('token') != self.lock.token:
                     self.fenced = ('engine %s took the operation over'
-                                   % (record or {}).get('engine'))
+                                   % record.get('engine'))
         if self.fenced is not None:
             Operation._lost.add(self.stack_id)
             LOG.warning('Engine %(engine)s no longer owns the %(op)s of '

@@ -196,6 +196,7 @@ class HeatCluster(fixtures.Fixture):
         self.bin_dir = os.path.dirname(os.path.abspath(sys.executable))
         self.name = 'hr_%s' % secrets.token_hex(6)
         self.engines = {}
+        self.current_engine_ids = {}
         self._known_engine_ids = {}
         self.api = None
         self.api_port = None
@@ -416,7 +417,17 @@ class HeatCluster(fixtures.Fixture):
              '--config-file', conf],
             self.log_dir, self.workdir)
         if wait:
-            self.wait_engine_up(n)
+            self.current_engine_ids[n] = self.wait_engine_up(n)
+
+    def engine_id(self, n):
+        """Engine id of engine ``n``'s current incarnation."""
+        if n not in self.current_engine_ids:
+            self.current_engine_ids[n] = self.wait_engine_up(n)
+        return self.current_engine_ids[n]
+
+    def engine_log(self, n):
+        with open(self.engines[n].heat_log_path, errors='replace') as f:
+            return f.read()
 
     def wait_engine_up(self, n, timeout=None):
         """Wait until engine ``n`` is ready and return its engine_id.
@@ -455,15 +466,16 @@ class HeatCluster(fixtures.Fixture):
                 return n
         return None
 
-    def kill_engine(self, n, sig=signal.SIGKILL, timeout=30):
+    def kill_engine(self, n, sig=signal.SIGKILL, timeout=30, wait=True):
         """Signal engine ``n``'s process group and wait until it is gone.
 
         The default SIGKILL simulates a crash: master and forked worker die
         at once, holding whatever stack locks and IN_PROGRESS rows they had.
+        With ``wait=False`` it only signals (SIGSTOP/SIGCONT: a zombie).
         """
         proc = self.engines[n]
         proc.signal(sig)
-        if not proc.wait_gone(timeout):
+        if wait and not proc.wait_gone(timeout):
             raise ClusterError('%s survived signal %s: pids %s'
                                % (proc.name, sig, proc.members()))
 

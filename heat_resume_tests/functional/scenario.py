@@ -68,3 +68,25 @@ def handle_create_calls(cluster):
         with open(path) as f:
             calls.update(m.group(1) for m in HANDLE_CREATE.finditer(f.read()))
     return calls
+
+
+def wait_for_db_status(cluster, stack_id, status, timeout=90):
+    """Wait for the stack's state in the database, not through the API.
+
+    While an engine is paused (SIGSTOP), API calls routed to it hang for
+    the RPC timeout: read the database instead.
+    """
+    deadline = time.monotonic() + timeout
+    current = None
+    while time.monotonic() < deadline:
+        rows = cluster.sql('SELECT action, status, status_reason FROM stack '
+                           'WHERE id = %s', stack_id)
+        current = '%s_%s' % rows[0][:2]
+        if current == status:
+            return rows[0][2]
+        if not current.endswith('_IN_PROGRESS'):
+            raise AssertionError('stack %s is %s (%s), waiting for %s'
+                                 % (stack_id, current, rows[0][2], status))
+        time.sleep(0.3)
+    raise AssertionError('stack %s still %s after %ss'
+                         % (stack_id, current, timeout))

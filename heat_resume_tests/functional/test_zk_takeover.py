@@ -1,0 +1,117 @@
+"""Two engines and a real ZooKeeper: a survivor takes dead engines' work.
+
+No engine is restarted here: the engine that owns the operation dies (or
+is paused past its ZooKeeper session, or stops), and the other one, told
+by ZooKeeper, steals the stack's lock and finishes the operation.
+"""
+
+import signal
+import time
+
+import testtools
+
+from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import scenario
+from heat_resume_tests.functional import templates
+from heat_resume_tests import zookeeper
+
+SESSION_TIMEOUT = 2.0
+
+
+class ZooKeeperTakeoverTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
+        self.cluster = self.useFixture(harness.HeatCluster(engines=2, config={
+            'heat_resume': {
+                'enabled': 'true',
+                'in_progress_policy': 'retry',
+                'zookeeper_hosts': self.zk.hosts,
+                'zookeeper_session_timeout': str(SESSION_TIMEOUT),
+                'takeover_sweep_interval': '5',
+            }}))
+        self.cluster.add_log_details(self)
+        self.hc = self.cluster.client()
+
+    def start_create(self, name, **waits):
+        template = templates.chains(count=20, chains=4, **waits)
+        stack_id = self.hc.stacks.create(
+            stack_name=name, template=template)['stack']['id']
+        scenario.wait_mid_create(self.hc, stack_id, min_complete=4)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
+        owner = self.cluster.lock_holder(stack_id)
+        self.assertIsNotNone(owner)
+        return stack_id, owner
+
+    def assert_completed_once(self, stack_id, returned):
+        after = scenario.resource_states(self.hc, stack_id)
+        self.assertEqual({'CREATE_COMPLETE'},
+                         {status for status, _ in after.values()})
+        calls = scenario.handle_create_calls(self.cluster)
+        for name in returned:
+            self.assertEqual(1, calls[name], name)
+
+    def returned(self, stack_id):
+        return [n for n, rec in scenario.task_records(
+            self.cluster, stack_id).items()
+            if rec['phase'] in ('handler_returned', 'complete')]
+
+    def test_owner_killed_mid_create_survivor_finishes(self):
+        stack_id, owner = self.start_create('zk_kill', create=2)
+        returned = self.returned(stack_id)
+        killed_at = time.monotonic()
+        self.cluster.kill_engine(owner)
+        survivor = 3 - owner
+        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
+                                           timeout=90)
+        self.assertEqual(None, self.cluster.lock_holder(stack_id))
+        self.assert_completed_once(stack_id, returned)
+        events = [e.resource_status_reason or ''
+                  for e in self.hc.events.list(stack_id)]
+        self.assertTrue(any('resumed by engine' in r for r in events))
+        record_engines = {rec.get('engine') for rec in scenario.task_records(
+            self.cluster, stack_id).values()}
+        self.assertIn(self.cluster.engine_id(survivor), record_engines)
+        self.addDetail('takeover_seconds', testtools.content.text_content(
+            '%.1f' % (time.monotonic() - killed_at)))
+
+    def test_paused_owner_is_fenced(self):
+        stack_id, owner = self.start_create('zk_zombie', create=3)
+        self.cluster.kill_engine(owner, sig=signal.SIGSTOP, wait=False)
+        self.addCleanup(self.cluster.kill_engine, owner, sig=signal.SIGCONT,
+                        wait=False)
+        scenario.wait_for_db_status(self.cluster, stack_id,
+                                    'CREATE_COMPLETE')
+        before = scenario.task_records(self.cluster, stack_id)
+        self.cluster.kill_engine(owner, sig=signal.SIGCONT, wait=False)
+        # the zombie wakes up, finds it lost the stack, writes nothing
+        deadline = time.monotonic() + 20
+        log = ''
+        while time.monotonic() < deadline:
+            log = self.cluster.engine_log(owner)
+            if 'no longer owns' in log:
+                break
+            time.sleep(0.5)
+        self.assertIn('no longer owns', log)
+        time.sleep(2)
+        self.assertEqual(before, scenario.task_records(self.cluster,
+                                                       stack_id))
+        stack = self.hc.stacks.get(stack_id)
+        self.assertEqual('CREATE_COMPLETE', stack.stack_status)
+        after = scenario.resource_states(self.hc, stack_id)
+        self.assertEqual({'CREATE_COMPLETE'},
+                         {status for status, _ in after.values()})
+
+    def test_graceful_stop_hands_over_at_once(self):
+        stack_id, owner = self.start_create('zk_stop', create=2)
+        stopped_at = time.monotonic()
+        self.cluster.kill_engine(owner, sig=signal.SIGTERM)
+        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
+                                           timeout=90)
+        records = scenario.task_records(self.cluster, stack_id)
+        resumed = [rec['resumed_by'][0]['at'] for rec in records.values()
+                   if rec.get('resumed_by')]
+        self.assertTrue(resumed)
+        self.addDetail('handover_seconds', testtools.content.text_content(
+            '%.1f' % (time.monotonic() - stopped_at)))
