@@ -12,6 +12,8 @@ the same stack action runs again, and for each resource ``task_for``
 decides from its row and task record what is left to do.
 """
 
+import copy
+import functools
 import time
 import uuid
 
@@ -21,8 +23,10 @@ from oslo_utils import timeutils
 
 from heat.common import exception
 from heat.engine import resource as heat_resource
+from heat.engine import scheduler as heat_scheduler
 from heat.engine import stack as heat_stack
 from heat.engine import stk_defn
+from heat.engine import template as templatem
 
 from heat_resume import actions
 from heat_resume import conf
@@ -42,8 +46,8 @@ FINISH = 'finish'    # checks were complete, the state write was lost
 RETRY = 'retry'      # caught inside the handler: call it again
 FAIL = 'fail'        # caught inside the handler: fail it with a reason
 
-# Stack actions that resume; ROLLBACK too when it rolls back a create.
-RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK')
+# Stack actions that resume (ROLLBACK too, of a create or an update).
+RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK', 'UPDATE')
 
 
 class OwnershipLost(Exception):
@@ -192,7 +196,7 @@ class Operation(object):
         return self.record.get('op')
 
     @classmethod
-    def begin(cls, stack, op, msg_queue=None):
+    def begin(cls, stack, op, msg_queue=None, newstack=None):
         operation = cls(stack, {'id': str(uuid.uuid4()), 'op': op}, None,
                         msg_queue=msg_queue)
         operation.take_lock()
@@ -202,6 +206,12 @@ class Operation(object):
                                           stack.action, operation.id,
                                           token=operation.record.get(
                                               'token')))
+            if newstack is not None:
+                # what a resumed update needs besides the new template
+                operation.record['update'] = {
+                    'disable_rollback': newstack.disable_rollback,
+                    'timeout_mins': newstack.timeout_mins}
+                operation._save()
         except Exception:
             operation.release_lock()
             raise
@@ -372,7 +382,10 @@ class Operation(object):
             self.end()
 
     def _run_again(self, stack, action):
-        if action == stack.CREATE:
+        if self.op == stack.UPDATE and action in (stack.UPDATE,
+                                                  stack.ROLLBACK):
+            self._update_again(stack, action)
+        elif action == stack.CREATE:
             stack.create()
         elif action == stack.DELETE:
             stack.delete()
@@ -381,24 +394,81 @@ class Operation(object):
         else:
             getattr(stack, action.lower())()
 
+    def _update_again(self, stack, action):
+        """Finish an interrupted legacy update (or its rollback).
+
+        Legacy Heat keeps an update's progress in the database as it goes:
+        the stack's template grows resource by resource, the target
+        template is kept at prev_raw_template_id, replaced resources wait
+        in the backup stack. So: let the actions in flight settle (poll
+        their saved cookies), fail what cannot be polled (Heat then
+        replaces it), and run the same update again; Heat's diff skips
+        what is already done and cleans up the backup stack.
+        """
+        self._settle(stack)
+        target = copy.deepcopy(templatem.Template.load(
+            stack.context, stack.prev_raw_template_id))
+        target.id = None  # update_task stores its own copy, deletes this
+        kwargs = stack.get_kwargs_for_cloning(keep_tags=True)
+        kwargs.update(self.record.get('update') or {})
+        newstack = heat_stack.Stack(stack.context, stack.name, target,
+                                    **kwargs)
+        self.resuming = False  # from here on Heat's own update decides
+        stack.status = stack.FAILED  # in memory: update_task refuses
+        #                              an IN_PROGRESS stack
+        if action == stack.UPDATE:
+            stack.update(newstack)
+        else:
+            heat_scheduler.TaskRunner(stack.update_task, newstack,
+                                      action=stack.ROLLBACK)()
+
+    def _settle(self, stack):
+        """Poll in-flight actions with a saved cookie; fail the others."""
+        tasks = {}
+        for resource in stack.resources.values():
+            if resource.status != resource.IN_PROGRESS:
+                continue
+            record = progress.load_task(resource.context, resource.id)
+            if (record and record.get('action') == resource.action and
+                    record.get('phase') == progress.RETURNED and
+                    record.get('cookie_saved')):
+                progress.remember(resource, record)
+                tasks[resource] = functools.partial(
+                    self._poll, resource, resource.action, record)
+            else:
+                resource.state_set(
+                    resource.action, resource.FAILED,
+                    'Engine %s went down during %s %s; heat_resume runs '
+                    'the update again' % (self.record.get('engine'),
+                                          resource.action.lower(),
+                                          resource.name))
+        for resource, task in tasks.items():
+            try:
+                heat_scheduler.TaskRunner(task)()
+            except Exception as exc:
+                LOG.info('%(res)s settled as FAILED: %(exc)s',
+                         {'res': resource.name, 'exc': exc})
+
     @staticmethod
     def resumable(stack, record):
         """Whether a stack found IN_PROGRESS with ``record`` can resume."""
         if record.get('final'):
             return True
         if stack.action == stack.ROLLBACK:
-            return record.get('op') == stack.CREATE
+            return record.get('op') in (stack.CREATE, stack.UPDATE)
+        if stack.action == stack.UPDATE:
+            return stack.prev_raw_template_id is not None
         return stack.action in RESUMABLE
 
 
-def run(stack, op, call, msg_queue=None):
+def run(stack, op, call, msg_queue=None, newstack=None):
     """Run ``call()``, a stack action of Heat's, as an operation."""
     if not managed(stack) or stack.id is None:
         return call()
     running = current.operation()
     if running is not None and running.stack_id == stack.id:
         return call()
-    operation = Operation.begin(stack, op, msg_queue)
+    operation = Operation.begin(stack, op, msg_queue, newstack)
     with current.bound(operation):
         try:
             return call()

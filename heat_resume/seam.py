@@ -226,7 +226,7 @@ def _wrap_stack_operation(name, original):
         return operation.run(
             self, name.upper(),
             functools.partial(original, self, *args, **kwargs),
-            msg_queue=call.get('msg_queue'))
+            msg_queue=call.get('msg_queue'), newstack=call.get('newstack'))
     return stack_operation
 
 

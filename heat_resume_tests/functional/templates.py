@@ -17,7 +17,7 @@ def resource_name(i):
     return 'r%02d' % i
 
 
-def chains(count=20, chains=4, create=2, update=0, delete=0):
+def chains(count=20, chains=4, create=2, update=0, delete=0, value=''):
     """HOT dict of ``count`` OS::Heat::TestResource in parallel chains.
 
     Resource ``i`` depends on ``i - chains``, so the stack has ``chains``
@@ -28,13 +28,15 @@ def chains(count=20, chains=4, create=2, update=0, delete=0):
     some CREATE_IN_PROGRESS and some not started.
 
     :param create, update, delete: ``action_wait_secs`` of every resource.
+    :param value: appended to every resource's value (an update changes
+        it to update every resource in place).
     """
     resources = {}
     for i in range(count):
         res = {
             'type': 'OS::Heat::TestResource',
             'properties': {
-                'value': resource_name(i),
+                'value': resource_name(i) + value,
                 'action_wait_secs': {
                     'create': create, 'update': update, 'delete': delete},
             },

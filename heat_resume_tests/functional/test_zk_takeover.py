@@ -115,3 +115,32 @@ class ZooKeeperTakeoverTest(testtools.TestCase):
         self.assertTrue(resumed)
         self.addDetail('handover_seconds', testtools.content.text_content(
             '%.1f' % (time.monotonic() - stopped_at)))
+
+    def test_owner_killed_mid_update_survivor_finishes(self):
+        template = templates.chains(count=12, chains=4, create=0, update=2)
+        stack_id = self.hc.stacks.create(
+            stack_name='zk_update', template=template)['stack']['id']
+        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
+        self.hc.stacks.update(stack_id, template=templates.chains(
+            count=12, chains=4, create=0, update=2, value='-new'))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            records = scenario.task_records(self.cluster, stack_id)
+            if any(r['action'] == 'UPDATE' and r['phase'] == 'complete'
+                   for r in records.values()) and any(
+                    r['action'] == 'UPDATE' and
+                    r['phase'] == 'handler_returned'
+                    for r in records.values()):
+                break
+            time.sleep(0.05)
+        owner = self.cluster.lock_holder(stack_id)
+        self.cluster.kill_engine(owner)
+        stack = self.cluster.wait_for_stack_status(
+            stack_id, 'UPDATE_COMPLETE', timeout=90)
+        self.assertIsNotNone(stack)
+        outputs = {r.resource_name: r for r in
+                   self.hc.resources.list(stack_id)}
+        self.assertEqual(12, len(outputs))
+        for name in outputs:
+            value = self.hc.resources.get(stack_id, name).attributes
+            self.assertEqual(name + '-new', value['output'], name)

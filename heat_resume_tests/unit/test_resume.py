@@ -229,11 +229,16 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
         self.assertEqual([], self.calls)
 
-    def test_update_is_not_resumable(self):
+    def test_update_resumes_once_its_target_is_stored(self):
         stack = self.create(base.hot({'a': base.test_resource()}))
         stack.state_set(stack.UPDATE, stack.IN_PROGRESS, 'Stack UPDATE')
         record, _ = progress.create_operation(stack.context, stack.id,
                                               'UPDATE', 'UPDATE', 'op')
+        stack.prev_raw_template_id = None
         self.assertFalse(operation.Operation.resumable(stack, record))
+        stack.prev_raw_template_id = stack.t.id
+        self.assertTrue(operation.Operation.resumable(stack, record))
         stack.state_set(stack.ROLLBACK, stack.IN_PROGRESS, 'rolling back')
+        self.assertTrue(operation.Operation.resumable(stack, record))
+        record['op'] = 'CHECK'
         self.assertFalse(operation.Operation.resumable(stack, record))
