@@ -144,3 +144,28 @@ class ZooKeeperTakeoverTest(testtools.TestCase):
         for name in outputs:
             value = self.hc.resources.get(stack_id, name).attributes
             self.assertEqual(name + '-new', value['output'], name)
+
+    def test_owner_killed_mid_rollback_survivor_finishes(self):
+        template = templates.chains(count=8, chains=4, create=0, delete=2)
+        template['resources']['bad'] = {
+            'type': 'OS::Heat::TestResource',
+            'depends_on': ['r07'],
+            'properties': {'fail': True, 'wait_secs': 1}}
+        stack_id = self.hc.stacks.create(
+            stack_name='zk_rollback', template=template,
+            disable_rollback=False)['stack']['id']
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(r['action'] == 'DELETE' and
+                   r['phase'] == 'handler_returned'
+                   for r in scenario.task_records(self.cluster,
+                                                  stack_id).values()):
+                break
+            time.sleep(0.05)
+        owner = self.cluster.lock_holder(stack_id)
+        self.cluster.kill_engine(owner)
+        self.cluster.wait_for_stack_status(stack_id, 'ROLLBACK_COMPLETE',
+                                           timeout=90)
+        states = scenario.resource_states(self.hc, stack_id)
+        self.assertEqual(set(), {n for n, (s, _) in states.items()
+                                 if s != 'DELETE_COMPLETE'} - {'bad'})
