@@ -362,7 +362,8 @@ class Operation(object):
             finally:
                 self.end()
         LOG.info('Resumed %(action)s of stack %(stack)s ended %(status)s '
-                 'after %(secs).1fs', {'action': action, 'stack': stack.id,
+                 'after %(secs).1fs', {'action': action,
+                                       'stack': self.stack_id,
                                        'status': stack.status,
                                        'secs': time.monotonic() - started})
 
@@ -468,7 +469,16 @@ def run(stack, op, call, msg_queue=None, newstack=None):
     running = current.operation()
     if running is not None and running.stack_id == stack.id:
         return call()
-    operation = Operation.begin(stack, op, msg_queue, newstack)
+    try:
+        operation = Operation.begin(stack, op, msg_queue, newstack)
+    except coordination.CoordinationUnavailable as exc:
+        reason = ('heat_resume refused to start %s: %s; the engine accepts '
+                  'stack operations again once its ZooKeeper session is '
+                  'back' % (op, exc))
+        LOG.error('Stack %(stack)s: %(reason)s',
+                  {'stack': stack.id, 'reason': reason})
+        stack.state_set(op, stack.FAILED, reason)
+        return None
     with current.bound(operation):
         try:
             return call()

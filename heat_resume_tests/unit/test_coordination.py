@@ -4,12 +4,17 @@ import threading
 import time
 
 from kazoo import client as kazoo_client
+from heat.common import exception
 from kazoo import exceptions as kazoo_exceptions
 from oslo_config import cfg
 import testtools
 
 from heat_resume import conf
 from heat_resume import coordination
+from heat_resume import current
+from heat_resume import operation
+from heat_resume import progress
+from heat_resume_tests.unit import base
 from heat_resume_tests import zookeeper
 
 
@@ -143,3 +148,74 @@ class CoordinationTest(testtools.TestCase):
                           '%s/%s' % (a.lock_path('stack-1'), nodes[0]))
         self.assertRaises(kazoo_exceptions.NoAuthError, stranger.get,
                           a.members_path + '/engine-a')
+
+
+class OperationOwnershipTest(base.HeatResumeTestCase):
+    """Operations take a ZooKeeper lock, or refuse clearly without one."""
+
+    def setUp(self):
+        super().setUp()
+        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
+        cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
+                              conf.GROUP)
+        cfg.CONF.set_override('zookeeper_session_timeout', 2.0, conf.GROUP)
+        self.coord = coordination.Coordinator(cfg.CONF.heat_resume,
+                                              'engine-a')
+        self.coord.start()
+        self.addCleanup(self.coord.stop)
+        coordination.set_active(self.coord)
+        self.addCleanup(coordination.set_active, None)
+
+    def test_create_holds_the_lock_and_records_its_token(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        seen = {}
+        original = operation.Operation.take_lock
+
+        def take_lock(op):
+            original(op)
+            seen['holder'] = self.coord.holder(op.stack_id)
+            seen['token'] = op.record['token']
+
+        self.patchobject(operation.Operation, 'take_lock', autospec=True,
+                         side_effect=take_lock)
+        stack.create()
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
+        self.assertEqual('engine-a', seen['holder'])
+        self.assertIsNotNone(seen['token'])
+        self.assertIsNone(self.coord.holder(stack.id))  # released
+
+    def test_operation_owned_elsewhere_is_refused(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        other = coordination.Coordinator(cfg.CONF.heat_resume, 'engine-b')
+        other.start()
+        self.addCleanup(other.stop)
+        self.assertIsNotNone(other.lock(stack.id))
+        # the owner's state is not ours to write
+        self.assertRaises(exception.ActionInProgress, stack.create)
+        self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
+
+    def test_no_session_refuses_new_operations_clearly(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        self.zk.stop()
+        self.assertTrue(wait_for(
+            lambda: self.coord.state != coordination.CONNECTED))
+        stack.create()
+        self.assertEqual(('CREATE', 'FAILED'), stack.state)
+        self.assertIn('heat_resume refused to start CREATE',
+                      stack.status_reason)
+        self.assertIn('no ZooKeeper session', stack.status_reason)
+        self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
+
+    def test_fenced_operation_writes_nothing(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        op = operation.Operation.begin(stack, 'CREATE')
+        self.addCleanup(op.release_lock)
+        record, key = progress.load_operation(stack.context, stack.id)
+        record['token'] = -1  # another engine took it over
+        progress.update_operation(stack.context, stack.id, record, key)
+        with current.bound(op):
+            self.assertRaises(operation.OwnershipLost, stack['a'].state_set,
+                              'CREATE', 'IN_PROGRESS')
+        self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
+        self.assertTrue(operation.Operation.fenced_away(stack.id))

@@ -242,3 +242,18 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         self.assertTrue(operation.Operation.resumable(stack, record))
         record['op'] = 'CHECK'
         self.assertFalse(operation.Operation.resumable(stack, record))
+
+    def test_poison_guard_gives_up_after_max_takeovers(self):
+        cfg.CONF.set_override('max_takeovers', 1, 'heat_resume')
+        stack_id = self.stage_create(self.four(), done=['a'],
+                                     returned=['b'])
+        ctx = base.utils.dummy_context()
+        record, key = progress.load_operation(ctx, stack_id)
+        record['resumes'] = 1
+        progress.update_operation(ctx, stack_id, record, key)
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'FAILED'), stack.state)
+        self.assertIn('gave up CREATE of the stack after 1 takeovers',
+                      stack.status_reason)
+        self.assertEqual(('CREATE', 'FAILED'), stack['b'].state)
+        self.assertEqual([], self.calls)
