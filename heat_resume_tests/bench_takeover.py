@@ -7,7 +7,7 @@
   create on a quiet cluster) for 10 and for 200 resources.
 
     python -m heat_resume_tests.bench_takeover [--kills 20] [--stops 5]
-        [--session-timeout 4]
+        [--session-timeout 4] [--no-writes]
 """
 
 import argparse
@@ -51,7 +51,7 @@ def first_resumed_action(cluster, stack_id, survivor_id, timeout=60):
 def takeover_once(cluster, n, sig):
     hc = cluster.client()
     stack_id = hc.stacks.create(
-        stack_name='takeover%d' % n,
+        stack_name='takeover-%s-%d' % (sig.name, n),
         template=templates.chains(count=8, chains=4, create=3)
     )['stack']['id']
     scenario.wait_for_phase(cluster, stack_id, 'handler_returned')
@@ -91,6 +91,8 @@ def main(argv):
     parser.add_argument('--kills', type=int, default=20)
     parser.add_argument('--stops', type=int, default=5)
     parser.add_argument('--session-timeout', type=float, default=4.0)
+    parser.add_argument('--no-writes', dest='writes', action='store_false',
+                        help='skip the ZooKeeper writes count')
     args = parser.parse_args(argv)
     with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
             engines=2, config={'heat_resume': {
@@ -98,12 +100,15 @@ def main(argv):
                 'zookeeper_hosts': zk.hosts,
                 'zookeeper_session_timeout': str(args.session_timeout),
                 'takeover_sweep_interval': '10'}}) as cluster:
-        print('ZooKeeper writes per stack create: 10 resources: %d, '
-              '200 resources: %d' % (zk_writes(cluster, zk, 10),
-                                     zk_writes(cluster, zk, 200)),
-              flush=True)
+        if args.writes:
+            print('ZooKeeper writes per stack create: 10 resources: %d, '
+                  '200 resources: %d' % (zk_writes(cluster, zk, 10),
+                                         zk_writes(cluster, zk, 200)),
+                  flush=True)
         for title, sig, runs in (('SIGKILL', signal.SIGKILL, args.kills),
                                  ('SIGTERM', signal.SIGTERM, args.stops)):
+            if not runs:
+                continue
             latencies = []
             for n in range(runs):
                 latencies.append(takeover_once(cluster, n, sig))

@@ -115,6 +115,28 @@ class ZooKeeperTakeoverTest(testtools.TestCase):
         self.assertTrue(resumed)
         self.addDetail('handover_seconds', testtools.content.text_content(
             '%.1f' % (time.monotonic() - stopped_at)))
+        # the stopped engine comes back: it redoes nothing
+        calls = scenario.handle_create_calls(self.cluster)
+        self.cluster.kill_engine(owner)
+        self.cluster.start_engine(owner)
+        time.sleep(3)
+        self.assertEqual(calls, scenario.handle_create_calls(self.cluster))
+        self.assertEqual('CREATE_COMPLETE',
+                         self.hc.stacks.get(stack_id).stack_status)
+
+    def test_owner_killed_mid_delete_survivor_finishes(self):
+        template = templates.chains(count=12, chains=4, create=0, delete=2)
+        stack_id = self.hc.stacks.create(
+            stack_name='zk_delete', template=template)['stack']['id']
+        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
+        self.hc.stacks.delete(stack_id)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
+        owner = self.cluster.lock_holder(stack_id)
+        self.cluster.kill_engine(owner)
+        self.cluster.wait_for_stack_status(stack_id, 'DELETE_COMPLETE',
+                                           timeout=90)
+        self.assertEqual((), self.cluster.sql(
+            'SELECT name FROM resource WHERE stack_id = %s', stack_id))
 
     def test_owner_killed_mid_update_survivor_finishes(self):
         template = templates.chains(count=12, chains=4, create=0, update=2)
