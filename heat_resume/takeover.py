@@ -20,6 +20,7 @@ compare-and-swap, so exactly one wins. A periodic sweep catches what a
 watch missed.
 """
 
+from importlib import metadata as importlib_metadata
 import threading
 
 from oslo_config import cfg
@@ -136,7 +137,7 @@ class Ownership(object):
         self.coordinator = coordination.Coordinator(
             cfg.CONF.heat_resume, engine_id,
             on_members_lost=self._members_lost,
-            on_session_lost=self._session_lost)
+            on_session_lost=self._session_lost, versions=_versions())
         self._stopping = threading.Event()
         self._sweeping = threading.Lock()
 
@@ -198,6 +199,17 @@ class Ownership(object):
                 LOG.info('Engine %(me)s took over stacks %(ids)s',
                          {'me': self.engine_id, 'ids': ', '.join(taken)})
             return taken
+
+
+def _versions():
+    versions = {}
+    for key, dist in (('heat', 'openstack-heat'),
+                      ('heat_resume', 'heat-resume')):
+        try:
+            versions[key] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            versions[key] = None
+    return versions
 
 
 _ownership = {'current': None}

@@ -7,6 +7,8 @@ import os
 import re
 import time
 
+from heat_resume_tests.functional import templates
+
 # TestResource.handle_create logs this (via _wait_secs) once per call
 HANDLE_CREATE = re.compile(r'(r\d\d) wait_secs:\S+, action:create')
 
@@ -90,3 +92,26 @@ def wait_for_db_status(cluster, stack_id, status, timeout=90):
         time.sleep(0.3)
     raise AssertionError('stack %s still %s after %ss'
                          % (stack_id, current, timeout))
+
+
+def start_delete(cluster, name):
+    """Create 12 resources whose delete takes 2 s, start deleting them.
+
+    Returns once some resource's handle_delete has returned.
+    """
+    hc = cluster.client()
+    stack_id = hc.stacks.create(
+        stack_name=name, template=templates.chains(
+            count=12, chains=4, create=0, delete=2))['stack']['id']
+    cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
+    hc.stacks.delete(stack_id)
+    wait_for_phase(cluster, stack_id, 'handler_returned')
+    return stack_id
+
+
+def assert_deleted(cluster, stack_id):
+    cluster.wait_for_stack_status(stack_id, 'DELETE_COMPLETE', timeout=90)
+    rows = cluster.sql('SELECT name FROM resource WHERE stack_id = %s',
+                       stack_id)
+    if rows:
+        raise AssertionError('resources left: %s' % (rows,))

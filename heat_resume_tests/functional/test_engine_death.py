@@ -68,20 +68,9 @@ class EngineDeathTest(testtools.TestCase):
             'SELECT * FROM sync_point WHERE stack_id = %s', stack_id))
 
     def test_sigkill_mid_delete_is_resumed(self):
-        template = templates.chains(count=12, chains=4, create=0, delete=2)
-        stack_id = self.hc.stacks.create(
-            stack_name='resume_delete', template=template)['stack']['id']
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
-        self.hc.stacks.delete(stack_id)
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
+        stack_id = scenario.start_delete(self.cluster, 'resume_delete')
         self.cluster.kill_engine(1)
         left = scenario.db_resource_states(self.cluster, stack_id)
         self.assertIn('DELETE_IN_PROGRESS', [s for s, _ in left.values()])
-
         self.cluster.start_engine(1)
-        self.cluster.wait_for_stack_status(stack_id, 'DELETE_COMPLETE',
-                                           timeout=90)
-        self.assertEqual((), self.cluster.sql(
-            'SELECT name FROM resource WHERE stack_id = %s', stack_id))
-        self.assertEqual((('DELETE', 'COMPLETE'),), self.cluster.sql(
-            'SELECT action, status FROM stack WHERE id = %s', stack_id))
+        scenario.assert_deleted(self.cluster, stack_id)

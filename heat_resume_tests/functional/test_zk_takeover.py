@@ -125,18 +125,9 @@ class ZooKeeperTakeoverTest(testtools.TestCase):
                          self.hc.stacks.get(stack_id).stack_status)
 
     def test_owner_killed_mid_delete_survivor_finishes(self):
-        template = templates.chains(count=12, chains=4, create=0, delete=2)
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_delete', template=template)['stack']['id']
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
-        self.hc.stacks.delete(stack_id)
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
-        owner = self.cluster.lock_holder(stack_id)
-        self.cluster.kill_engine(owner)
-        self.cluster.wait_for_stack_status(stack_id, 'DELETE_COMPLETE',
-                                           timeout=90)
-        self.assertEqual((), self.cluster.sql(
-            'SELECT name FROM resource WHERE stack_id = %s', stack_id))
+        stack_id = scenario.start_delete(self.cluster, 'zk_delete')
+        self.cluster.kill_engine(self.cluster.lock_holder(stack_id))
+        scenario.assert_deleted(self.cluster, stack_id)
 
     def test_owner_killed_mid_update_survivor_finishes(self):
         template = templates.chains(count=12, chains=4, create=0, update=2)
@@ -191,3 +182,26 @@ class ZooKeeperTakeoverTest(testtools.TestCase):
         states = scenario.resource_states(self.hc, stack_id)
         self.assertEqual(set(), {n for n, (s, _) in states.items()
                                  if s != 'DELETE_COMPLETE'} - {'bad'})
+
+    def test_owner_of_a_nested_stack_killed(self):
+        from heat_resume_tests.functional import test_nested_engine_death
+        nested = test_nested_engine_death
+        stack_id = self.hc.stacks.create(
+            stack_name='zk_nested', template=nested.parent_template(),
+            files={'inner.yaml': nested.yaml.safe_dump(
+                nested.inner_template())})['stack']['id']
+        nested_id = None
+        deadline = time.monotonic() + 60
+        while nested_id is None and time.monotonic() < deadline:
+            rows = self.cluster.sql('SELECT id FROM stack WHERE owner_id = '
+                                    '%s', stack_id)
+            nested_id = rows[0][0] if rows else None
+        scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
+        self.cluster.kill_engine(self.cluster.lock_holder(nested_id))
+        stack = self.cluster.wait_for_stack_status(
+            stack_id, 'CREATE_COMPLETE', timeout=120)
+        outputs = {o['output_key']: o['output_value']
+                   for o in stack.outputs}
+        self.assertEqual('r00', outputs['after'])
+        self.assertEqual('CREATE_COMPLETE',
+                         self.hc.stacks.get(nested_id).stack_status)

@@ -1,5 +1,6 @@
 """coordination.py against a real, private ZooKeeper (no fakes)."""
 
+import json
 import threading
 import time
 
@@ -58,12 +59,15 @@ class CoordinationTest(testtools.TestCase):
 
     def test_engines_register_and_see_each_other(self):
         a = self.coordinator('engine-a')
-        b = self.coordinator('engine-b')
+        b = self.coordinator('engine-b', versions={'heat': '27.0.1'})
         self.assertTrue(wait_for(lambda: a.members() == {'engine-a',
                                                          'engine-b'}))
         self.assertTrue(b.is_member('engine-a'))
         data, _ = a.client.get(a.members_path + '/engine-b')
-        self.assertIn(b'"pid"', data)
+        member = json.loads(data)
+        self.assertEqual('engine-b', member['engine'])
+        self.assertEqual('27.0.1', member['heat'])
+        self.assertLessEqual({'host', 'pid', 'started'}, set(member))
 
     def test_an_engine_leaving_is_noticed(self):
         lost = []
