@@ -223,3 +223,22 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
                               'CREATE', 'IN_PROGRESS')
         self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
         self.assertTrue(operation.Operation.fenced_away(stack.id))
+
+
+class HandlerTest(testtools.TestCase):
+    def handler_in(self, code):
+        import subprocess
+        import sys
+        out = subprocess.run(
+            [sys.executable, '-c', code + '\nfrom heat_resume import '
+             'coordination\nprint(type(coordination._handler()).__name__)'],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(0, out.returncode, out.stderr)
+        return out.stdout.split()[-1]
+
+    def test_threading_handler_on_native_threads(self):
+        self.assertEqual('SequentialThreadingHandler', self.handler_in(''))
+
+    def test_eventlet_handler_when_monkey_patched(self):
+        self.assertEqual('SequentialEventletHandler', self.handler_in(
+            'import eventlet\neventlet.monkey_patch()'))
