@@ -112,6 +112,8 @@ class CoordinationTest(testtools.TestCase):
         self.assertTrue(wait_for(lambda: 'engine-a' in b.members()))
 
     def test_connection_loss_suspends_then_resumes_the_session(self):
+        # a session long enough to outlive the server's restart
+        self.conf.set_override('zookeeper_session_timeout', 10.0, conf.GROUP)
         a = self.coordinator('engine-a')
         held = a.lock('stack-1')
         self.zk.stop()
@@ -242,3 +244,34 @@ class HandlerTest(testtools.TestCase):
     def test_eventlet_handler_when_monkey_patched(self):
         self.assertEqual('SequentialEventletHandler', self.handler_in(
             'import eventlet\neventlet.monkey_patch()'))
+
+
+class TLSTest(testtools.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.zk = self.useFixture(zookeeper.ZooKeeperServer(tls=True))
+        self.conf = cfg.ConfigOpts()
+        conf.register_opts(self.conf)
+        self.conf([], default_config_files=[])
+        for name, value in (('zookeeper_hosts', [self.zk.tls_hosts]),
+                            ('zookeeper_connection_timeout', 5.0),
+                            ('zookeeper_use_tls', True),
+                            ('zookeeper_ca_file', self.zk.ca_file)):
+            self.conf.set_override(name, value, conf.GROUP)
+
+    def test_tls_with_a_client_certificate(self):
+        self.conf.set_override('zookeeper_cert_file', self.zk.client_cert,
+                               conf.GROUP)
+        self.conf.set_override('zookeeper_key_file', self.zk.client_key,
+                               conf.GROUP)
+        coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
+        self.addCleanup(coord.stop)
+        coord.start()
+        self.assertIsNotNone(coord.lock('stack-1'))
+
+    def test_tls_refused_without_a_client_certificate(self):
+        self.conf.set_override('zookeeper_connection_timeout', 2.0,
+                               conf.GROUP)
+        coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
+        self.addCleanup(coord.stop)
+        self.assertRaises(coordination.CoordinationUnavailable, coord.start)
