@@ -191,6 +191,7 @@ class Coordinator(object):
             self.client.handler.spawn(self._joined)
         elif state == states.KazooState.SUSPENDED:
             self.state = SUSPENDED
+            self._connected.clear()
             LOG.warning('ZooKeeper connection suspended: engine %s starts '
                         'no new resource action until it is back',
                         self.engine_id)

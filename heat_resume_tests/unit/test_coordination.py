@@ -121,7 +121,17 @@ class CoordinationTest(testtools.TestCase):
         self.assertFalse(held.held())
         self.assertRaises(coordination.CoordinationUnavailable,
                           a.is_member, 'engine-a')
+        # a writer waits out the suspension instead of giving up
+        waited = []
+        writer = threading.Thread(
+            target=lambda: waited.append(held.wait_held(10)))
+        writer.start()
+        time.sleep(0.5)
+        early = list(waited)
         self.zk.start()
+        writer.join(15)
+        self.assertEqual([], early)
+        self.assertEqual([True], waited)
         self.assertTrue(wait_for(lambda: a.state == coordination.CONNECTED))
         self.assertTrue(held.held())
 
