@@ -36,6 +36,7 @@ from heat.objects import stack_lock as stack_lock_object
 from heat_resume import coordination
 from heat_resume import operation as operationm
 from heat_resume import progress
+from heat_resume import resumption
 
 LOG = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def resume_instead_of_reset(stack):
         progress.delete_operation(stack.context, stack.id)
         return False
     _act_for_owner(stack)
-    operationm.Operation(stack, record, key, resuming=True).resume()
+    resumption.ResumedOperation(stack, record, key).resume()
     return True
 
 
@@ -72,7 +73,7 @@ def resume_stack(stack_id, engine_id, thread_group_mgr):
             if stack is None or not _resumable(stack, record):
                 lock.release()
                 return None
-            op = operationm.Operation(stack, record, key, resuming=True)
+            op = resumption.ResumedOperation(stack, record, key)
             return thread_group_mgr.start_with_acquired_lock(stack, lock,
                                                              op.resume)
     except exception.ActionInProgress:
@@ -89,7 +90,7 @@ def in_progress_stack_ids(cnxt):
 
 
 def _resumable(stack, record):
-    if operationm.Operation.resumable(stack, record):
+    if resumption.resumable(stack, record):
         return True
     LOG.warning('Stack %(stack)s was in %(action)s when its engine went '
                 'down; heat_resume does not resume %(action)s (operation '

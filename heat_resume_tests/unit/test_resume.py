@@ -15,6 +15,7 @@ from heat.engine import stack as heat_stack
 from heat_resume import current
 from heat_resume import operation
 from heat_resume import progress
+from heat_resume import resumption
 from heat_resume_tests.unit import base
 
 
@@ -23,32 +24,32 @@ class DecideTest(base.HeatResumeTestCase):
                action='CREATE', policy='fail'):
         record = phase and {'action': res_action, 'phase': phase,
                             'cookie_saved': saved}
-        return operation.decide(action, res_action, res_status, record,
-                                policy)
+        return resumption.decide(action, res_action, res_status, record,
+                                 policy)
 
     def test_not_started_runs(self):
-        self.assertEqual(operation.RUN, self.decide('INIT', 'COMPLETE'))
+        self.assertEqual(resumption.RUN, self.decide('INIT', 'COMPLETE'))
 
     def test_done_is_skipped(self):
-        self.assertEqual(operation.SKIP,
+        self.assertEqual(resumption.SKIP,
                          self.decide('CREATE', 'COMPLETE', 'complete'))
 
     def test_returned_handler_is_polled(self):
-        self.assertEqual(operation.POLL, self.decide(
+        self.assertEqual(resumption.POLL, self.decide(
             'CREATE', 'IN_PROGRESS', 'handler_returned'))
 
     def test_unsaved_cookie_follows_policy(self):
-        self.assertEqual(operation.FAIL, self.decide(
+        self.assertEqual(resumption.FAIL, self.decide(
             'CREATE', 'IN_PROGRESS', 'handler_returned', saved=False))
-        self.assertEqual(operation.RETRY, self.decide(
+        self.assertEqual(resumption.RETRY, self.decide(
             'CREATE', 'IN_PROGRESS', 'handler_started', policy='retry'))
 
     def test_lost_state_write_is_finished(self):
-        self.assertEqual(operation.FINISH,
+        self.assertEqual(resumption.FINISH,
                          self.decide('CREATE', 'IN_PROGRESS', 'complete'))
 
     def test_delete_always_runs_again(self):
-        self.assertEqual(operation.RUN, self.decide(
+        self.assertEqual(resumption.RUN, self.decide(
             'DELETE', 'IN_PROGRESS', 'handler_started', action='DELETE'))
 
 
@@ -98,8 +99,8 @@ class StagingMixin(object):
         stack = heat_stack.Stack.load(base.utils.dummy_context(),
                                       stack_id=stack_id)
         record, key = progress.load_operation(stack.context, stack_id)
-        self.assertTrue(operation.Operation.resumable(stack, record))
-        op = operation.Operation(stack, record, key, resuming=True)
+        self.assertTrue(resumption.resumable(stack, record))
+        op = resumption.ResumedOperation(stack, record, key)
         self.calls[:] = []
         op.resume()
         return stack
@@ -235,13 +236,13 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         record, _ = progress.create_operation(stack.context, stack.id,
                                               'UPDATE', 'UPDATE', 'op')
         stack.prev_raw_template_id = None
-        self.assertFalse(operation.Operation.resumable(stack, record))
+        self.assertFalse(resumption.resumable(stack, record))
         stack.prev_raw_template_id = stack.t.id
-        self.assertTrue(operation.Operation.resumable(stack, record))
+        self.assertTrue(resumption.resumable(stack, record))
         stack.state_set(stack.ROLLBACK, stack.IN_PROGRESS, 'rolling back')
-        self.assertTrue(operation.Operation.resumable(stack, record))
+        self.assertTrue(resumption.resumable(stack, record))
         record['op'] = 'CHECK'
-        self.assertFalse(operation.Operation.resumable(stack, record))
+        self.assertFalse(resumption.resumable(stack, record))
 
     def test_poison_guard_gives_up_after_max_takeovers(self):
         cfg.CONF.set_override('max_takeovers', 1, 'heat_resume')

@@ -1,0 +1,275 @@
+"""Resuming an operation whose engine died, from the database.
+
+Heat loads the stack, the same stack action runs again, and for each
+resource ``ResumedOperation.task_for`` decides from its row and its task
+record what is left to do (``decide``, pure). An interrupted update is
+finished by running Heat's update again (``_update_again``).
+"""
+
+import copy
+import functools
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from heat.common import exception
+from heat.engine import resource as heat_resource
+from heat.engine import scheduler as heat_scheduler
+from heat.engine import stack as heat_stack
+from heat.engine import stk_defn
+from heat.engine import template as templatem
+
+from heat_resume import actions
+from heat_resume import conf
+from heat_resume import current
+from heat_resume import operation
+from heat_resume import progress
+
+LOG = logging.getLogger(__name__)
+
+CONF = cfg.CONF
+
+# What resuming does with one resource (see decide()).
+RUN = 'run'          # not started (or nothing to resume): the normal task
+SKIP = 'skip'        # already done by the dead engine
+POLL = 'poll'        # handler returned: poll its saved cookie
+FINISH = 'finish'    # checks were complete, the state write was lost
+RETRY = 'retry'      # caught inside the handler: call it again
+FAIL = 'fail'        # caught inside the handler: fail it with a reason
+
+# Stack actions that resume (ROLLBACK too, of a create or an update).
+RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK', 'UPDATE')
+
+
+def decide(action, resource_action, resource_status, record, policy):
+    """What resuming ``action`` does with one resource. Pure."""
+    if resource_action != action:
+        return RUN
+    if resource_status == heat_resource.Resource.COMPLETE:
+        return RUN if action == heat_resource.Resource.DELETE else SKIP
+    if resource_status != heat_resource.Resource.IN_PROGRESS:
+        return RUN
+    if action == heat_resource.Resource.DELETE:
+        # handle_delete must be idempotent (Heat retries deletes itself)
+        return RUN
+    if record and record.get('action') == action:
+        if record.get('phase') == progress.COMPLETE:
+            return FINISH
+        if (record.get('phase') == progress.RETURNED and
+                record.get('cookie_saved')):
+            return POLL
+    return RETRY if policy == conf.IN_PROGRESS_RETRY else FAIL
+
+
+def resumable(stack, record):
+    """Whether a stack found IN_PROGRESS with ``record`` can resume."""
+    if record.get('final'):
+        return True
+    if stack.action == stack.ROLLBACK:
+        return record.get('op') in (stack.CREATE, stack.UPDATE)
+    if stack.action == stack.UPDATE:
+        return stack.prev_raw_template_id is not None
+    return stack.action in RESUMABLE
+
+
+class ResumedOperation(operation.Operation):
+    """An operation taken over from a dead engine."""
+
+    rebuilding = True  # until Heat's own update takes over (updates)
+
+    def task_for(self, resource, task):
+        """The task that finishes ``resource``'s part of this operation."""
+        if not self.rebuilding or not hasattr(resource, 'stack'):
+            return task
+        action = self.stack.action
+        if action == self.stack.ROLLBACK and self.op != 'UPDATE':
+            action = heat_resource.Resource.DELETE
+        record = progress.load_task(resource.context, resource.id)
+        if record is not None:
+            progress.remember(resource, record)
+        choice = decide(action, resource.action, resource.status, record,
+                        CONF.heat_resume.in_progress_policy)
+        if choice != RUN:
+            LOG.info('Resuming %(res)s of stack %(stack)s: %(choice)s',
+                     {'res': resource.name, 'stack': self.stack_id,
+                      'choice': choice})
+        return {
+            RUN: task,
+            SKIP: self._skip,
+            POLL: lambda r: self._poll(r, action, record),
+            FINISH: lambda r: self._finish(r, action),
+            RETRY: lambda r: self._retry(r, action),
+            FAIL: lambda r: self._fail(r, action, record),
+        }[choice]
+
+    def _after(self, resource, action):
+        if action == resource.CREATE:
+            stk_defn.update_resource_data(self.stack.defn, resource.name,
+                                          resource.node_data())
+
+    def _skip(self, resource):
+        self._after(resource, resource.action)
+
+    def _poll(self, resource, action, record):
+        with resource._action_recorder(action):
+            yield from actions.run_handler(resource, action, resume=record)
+        self._after(resource, action)
+
+    def _finish(self, resource, action):
+        resource.state_set(action, resource.COMPLETE)
+        self._after(resource, action)
+
+    def _retry(self, resource, action):
+        if action == resource.CREATE:
+            resource.reparse()
+        yield from resource._do_action(action)
+        self._after(resource, action)
+
+    def _fail(self, resource, action, record):
+        engine = (record or {}).get('engine') or self.record.get('engine')
+        reason = ('Engine %(engine)s went down inside handle_%(action)s of '
+                  '%(res)s; no cookie to resume from and '
+                  '[heat_resume] in_progress_policy = fail' %
+                  {'engine': engine, 'action': action.lower(),
+                   'res': resource.name})
+        resource.state_set(action, resource.FAILED, reason)
+        raise exception.ResourceFailure(exception.Error(reason), resource,
+                                        action)
+
+    # -- resuming the whole operation -------------------------------------
+
+    def remaining_timeout(self):
+        started = timeutils.parse_isotime(self.record['started_at'])
+        elapsed = timeutils.delta_seconds(started, timeutils.utcnow(True))
+        return max(self.stack.timeout_secs() - elapsed, 1)
+
+    def resume(self):
+        """Finish the operation in this thread (the stack is locked)."""
+        stack = self.stack
+        self.take_lock()
+        final = self.record.get('final')
+        if final:
+            action, status, reason = final
+            stack.state_set(action, status, reason)
+            self.release_lock()
+            return
+        previous_engine = self.record.get('engine')
+        self.record['resumes'] = self.record.get('resumes', 0) + 1
+        if self.record['resumes'] > CONF.heat_resume.max_takeovers:
+            self._give_up(previous_engine)
+            return
+        self.record['history'] = (self.record.get('history', []) + [
+            {'engine': previous_engine, 'until': timeutils.utcnow(
+            ).isoformat()}])[-progress.HISTORY_LENGTH:]
+        self.record['engine'] = progress.engine_id()
+        self._save()
+        remaining = self.remaining_timeout()
+        stack.timeout_secs = lambda: remaining
+        self.deadline = time.monotonic() + remaining
+        action = stack.action
+        LOG.info('Engine %(me)s resumes %(action)s of stack %(stack)s '
+                 '(operation %(op)s, previous engine %(prev)s, %(left)ds '
+                 'of its timeout left)',
+                 {'me': progress.engine_id(), 'action': action,
+                  'stack': stack.id, 'op': self.id, 'prev': previous_engine,
+                  'left': remaining})
+        stack._add_event(action, stack.IN_PROGRESS,
+                         'Stack %s resumed by engine %s after engine %s '
+                         'went down' % (action, progress.engine_id(),
+                                        previous_engine))
+        started = time.monotonic()
+        with current.bound(self):
+            try:
+                self._run_again(stack, action)
+            finally:
+                self.end()
+        LOG.info('Resumed %(action)s of stack %(stack)s ended %(status)s '
+                 'after %(secs).1fs', {'action': action,
+                                       'stack': self.stack_id,
+                                       'status': stack.status,
+                                       'secs': time.monotonic() - started})
+
+    def _give_up(self, previous_engine):
+        """The poison guard: stop taking over an operation that kills."""
+        reason = ('heat_resume gave up %s of the stack after %d takeovers '
+                  '([heat_resume] max_takeovers = %d); last engine %s'
+                  % (self.stack.action, self.record['resumes'] - 1,
+                     CONF.heat_resume.max_takeovers, previous_engine))
+        LOG.error('Stack %(stack)s: %(reason)s',
+                  {'stack': self.stack_id, 'reason': reason})
+        self._save()
+        try:
+            with current.bound(self):  # Heat's own reset, not a resume
+                self.stack.reset_stack_and_resources_in_progress(reason)
+        finally:
+            self.end()
+
+    def _run_again(self, stack, action):
+        if self.op == stack.UPDATE and action in (stack.UPDATE,
+                                                  stack.ROLLBACK):
+            self._update_again(stack, action)
+        elif action == stack.CREATE:
+            stack.create()
+        elif action == stack.DELETE:
+            stack.delete()
+        elif action == stack.ROLLBACK:
+            stack.delete(action=stack.ROLLBACK)
+        else:
+            getattr(stack, action.lower())()
+
+    def _update_again(self, stack, action):
+        """Finish an interrupted legacy update (or its rollback).
+
+        Legacy Heat keeps an update's progress in the database as it goes:
+        the stack's template grows resource by resource, the target
+        template is kept at prev_raw_template_id, replaced resources wait
+        in the backup stack. So: let the actions in flight settle (poll
+        their saved cookies), fail what cannot be polled (Heat then
+        replaces it), and run the same update again; Heat's diff skips
+        what is already done and cleans up the backup stack.
+        """
+        self._settle(stack)
+        target = copy.deepcopy(templatem.Template.load(
+            stack.context, stack.prev_raw_template_id))
+        target.id = None  # update_task stores its own copy, deletes this
+        kwargs = stack.get_kwargs_for_cloning(keep_tags=True)
+        kwargs.update(self.record.get('update') or {})
+        newstack = heat_stack.Stack(stack.context, stack.name, target,
+                                    **kwargs)
+        self.rebuilding = False  # from here on Heat's own update decides
+        stack.status = stack.FAILED  # in memory: update_task refuses
+        #                              an IN_PROGRESS stack
+        if action == stack.UPDATE:
+            stack.update(newstack)
+        else:
+            heat_scheduler.TaskRunner(stack.update_task, newstack,
+                                      action=stack.ROLLBACK)()
+
+    def _settle(self, stack):
+        """Poll in-flight actions with a saved cookie; fail the others."""
+        tasks = {}
+        for resource in stack.resources.values():
+            if resource.status != resource.IN_PROGRESS:
+                continue
+            record = progress.load_task(resource.context, resource.id)
+            if (record and record.get('action') == resource.action and
+                    record.get('phase') == progress.RETURNED and
+                    record.get('cookie_saved')):
+                progress.remember(resource, record)
+                tasks[resource] = functools.partial(
+                    self._poll, resource, resource.action, record)
+            else:
+                resource.state_set(
+                    resource.action, resource.FAILED,
+                    'Engine %s went down during %s %s; heat_resume runs '
+                    'the update again' % (self.record.get('engine'),
+                                          resource.action.lower(),
+                                          resource.name))
+        for resource, task in tasks.items():
+            try:
+                heat_scheduler.TaskRunner(task)()
+            except Exception as exc:
+                LOG.info('%(res)s settled as FAILED: %(exc)s',
+                         {'res': resource.name, 'exc': exc})
