@@ -2,31 +2,14 @@
 
 import time
 
-import testtools
-
-from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import base
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 
-class ZooKeeperFaultTest(testtools.TestCase):
+class ZooKeeperFaultTest(base.ZooKeeperClusterTest):
     # long enough for the ZooKeeper server to restart within it
     SESSION_TIMEOUT = 8.0
-
-    def setUp(self):
-        super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
-        self.cluster = self.useFixture(harness.HeatCluster(engines=2, config={
-            'heat_resume': {
-                'enabled': 'true',
-                'in_progress_policy': 'retry',
-                'zookeeper_hosts': self.zk.hosts,
-                'zookeeper_session_timeout': str(self.SESSION_TIMEOUT),
-                'takeover_sweep_interval': '5',
-            }}))
-        self.cluster.add_log_details(self)
-        self.hc = self.cluster.client()
 
     def test_zookeeper_restart_within_the_session_changes_nothing(self):
         stack_id = self.hc.stacks.create(

@@ -10,29 +10,12 @@ import time
 
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import base
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
-
-SESSION_TIMEOUT = 2.0
 
 
-class ZooKeeperTakeoverTest(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
-        self.cluster = self.useFixture(harness.HeatCluster(engines=2, config={
-            'heat_resume': {
-                'enabled': 'true',
-                'in_progress_policy': 'retry',
-                'zookeeper_hosts': self.zk.hosts,
-                'zookeeper_session_timeout': str(SESSION_TIMEOUT),
-                'takeover_sweep_interval': '5',
-            }}))
-        self.cluster.add_log_details(self)
-        self.hc = self.cluster.client()
+class ZooKeeperTakeoverTest(base.ZooKeeperClusterTest):
 
     def start_create(self, name, **waits):
         template = templates.chains(count=20, chains=4, **waits)
