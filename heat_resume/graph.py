@@ -42,17 +42,11 @@ class TaskGraph(object):
         return cls({k: set(node.requires()) for k, node in graph.items()},
                    order=order)
 
-    def __len__(self):
-        return len(self._order)
-
     def __iter__(self):
         return iter(self._order)
 
     def state(self, key):
         return self._state[key]
-
-    def requires(self, key):
-        return frozenset(self._requires[key])
 
     def ready(self):
         """Pending nodes whose requirements are all done, in order."""
@@ -83,12 +77,6 @@ class TaskGraph(object):
         if self.running():
             return False
         return not self.ready()
-
-    def counts(self):
-        result = dict.fromkeys((PENDING, RUNNING) + tuple(FINISHED), 0)
-        for state in self._state.values():
-            result[state] += 1
-        return result
 
     def critical_path(self, cost):
         """Longest sum of cost(key) along any chain of requirements."""

@@ -61,12 +61,6 @@ class TaskGraphTest(testtools.TestCase):
         cost = {'a': 1, 'b': 5, 'c': 2, 'd': 1}
         self.assertEqual(7, g.critical_path(cost.get))
 
-    def test_counts(self):
-        g = self.diamond()
-        g.start('a')
-        self.assertEqual(1, g.counts()[graph.RUNNING])
-        self.assertEqual(3, g.counts()[graph.PENDING])
-
     def test_from_heat_dependencies(self):
         from heat.engine import dependencies
         deps = dependencies.Dependencies([('b', 'a'), ('c', 'b')])
