@@ -52,15 +52,32 @@ def task_records(cluster, stack_id):
         "AND d.`key` = 'heat_resume.task'", stack_id)}
 
 
-def wait_for_phase(cluster, stack_id, phase, timeout=30):
-    """Wait until some resource's task record is in ``phase``."""
+def wait_for_phase(cluster, stack_id, phase, action=None, timeout=30):
+    """Wait until some resource's task record is in ``phase``.
+
+    :param action: only records of this resource action count.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         records = task_records(cluster, stack_id)
-        if any(rec['phase'] == phase for rec in records.values()):
+        if any(rec['phase'] == phase and action in (None, rec['action'])
+               for rec in records.values()):
             return
         time.sleep(0.05)
-    raise AssertionError('no task record reached %s' % phase)
+    raise AssertionError('no %s task record reached %s'
+                         % (action or 'resource', phase))
+
+
+def nested_stack_id(cluster, stack_id, timeout=60):
+    """Id of the stack's (first) nested stack, once it is stored."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = cluster.sql('SELECT id FROM stack WHERE owner_id = %s',
+                           stack_id)
+        if rows:
+            return rows[0][0]
+        time.sleep(0.05)
+    raise AssertionError('stack %s has no nested stack' % stack_id)
 
 
 def handle_create_calls(cluster):

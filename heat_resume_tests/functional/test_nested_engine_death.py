@@ -49,20 +49,13 @@ class NestedEngineDeathTest(testtools.TestCase):
         self.cluster.add_log_details(self)
         self.hc = self.cluster.client()
 
-    def nested_id(self, stack_id):
-        rows = self.cluster.sql('SELECT id FROM stack WHERE owner_id = %s',
-                                stack_id)
-        return rows[0][0] if rows else None
-
     def test_sigkill_mid_nested_create_is_resumed(self):
         stack_id = self.hc.stacks.create(
             stack_name='nested_death', template=parent_template(),
             files={'inner.yaml': yaml.safe_dump(inner_template())},
         )['stack']['id']
         scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
-        nested_id = None
-        while nested_id is None:
-            nested_id = self.nested_id(stack_id)
+        nested_id = scenario.nested_stack_id(self.cluster, stack_id)
         scenario.wait_for_phase(self.cluster, nested_id, 'complete',
                                 timeout=60)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')

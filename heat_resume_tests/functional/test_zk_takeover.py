@@ -119,16 +119,12 @@ class ZooKeeperTakeoverTest(base.ZooKeeperClusterTest):
         self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
         self.hc.stacks.update(stack_id, template=templates.chains(
             count=12, chains=4, create=0, update=2, value='-new'))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            records = scenario.task_records(self.cluster, stack_id)
-            if any(r['action'] == 'UPDATE' and r['phase'] == 'complete'
-                   for r in records.values()) and any(
-                    r['action'] == 'UPDATE' and
-                    r['phase'] == 'handler_returned'
-                    for r in records.values()):
-                break
-            time.sleep(0.05)
+        # a complete record stays complete: kill with one resource
+        # updated and another polling its update
+        scenario.wait_for_phase(self.cluster, stack_id, 'complete',
+                                action='UPDATE', timeout=60)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned',
+                                action='UPDATE', timeout=60)
         owner = self.cluster.lock_holder(stack_id)
         self.cluster.kill_engine(owner)
         stack = self.cluster.wait_for_stack_status(
@@ -150,14 +146,8 @@ class ZooKeeperTakeoverTest(base.ZooKeeperClusterTest):
         stack_id = self.hc.stacks.create(
             stack_name='zk_rollback', template=template,
             disable_rollback=False)['stack']['id']
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if any(r['action'] == 'DELETE' and
-                   r['phase'] == 'handler_returned'
-                   for r in scenario.task_records(self.cluster,
-                                                  stack_id).values()):
-                break
-            time.sleep(0.05)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned',
+                                action='DELETE', timeout=60)
         owner = self.cluster.lock_holder(stack_id)
         self.cluster.kill_engine(owner)
         self.cluster.wait_for_stack_status(stack_id, 'ROLLBACK_COMPLETE',
@@ -173,12 +163,7 @@ class ZooKeeperTakeoverTest(base.ZooKeeperClusterTest):
             stack_name='zk_nested', template=nested.parent_template(),
             files={'inner.yaml': nested.yaml.safe_dump(
                 nested.inner_template())})['stack']['id']
-        nested_id = None
-        deadline = time.monotonic() + 60
-        while nested_id is None and time.monotonic() < deadline:
-            rows = self.cluster.sql('SELECT id FROM stack WHERE owner_id = '
-                                    '%s', stack_id)
-            nested_id = rows[0][0] if rows else None
+        nested_id = scenario.nested_stack_id(self.cluster, stack_id)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
         self.cluster.kill_engine(self.cluster.lock_holder(nested_id))
         stack = self.cluster.wait_for_stack_status(
