@@ -73,8 +73,12 @@ from heatclient import exc as heat_exc
 import pymysql
 from testtools import content
 
+from heat_resume_tests import ledger
+
 DEFAULT_DB_URL = 'mysql+pymysql://root:@127.0.0.1:3306'
 DEFAULT_RABBIT_URL = 'rabbit://guest:guest@127.0.0.1:5672'
+RESOURCES_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'resources')
 
 
 class ClusterError(Exception):
@@ -132,14 +136,14 @@ def _write_conf(path, sections):
 class _Process(object):
     """A child started in its own session, so its process group is ours."""
 
-    def __init__(self, name, argv, log_dir, cwd):
+    def __init__(self, name, argv, log_dir, cwd, env=None):
         self.name = name
         # stdout/stderr; Heat itself logs to <log_dir>/<name>.log
         self.log_path = os.path.join(log_dir, name + '.out')
         self.heat_log_path = os.path.join(log_dir, name + '.log')
         with open(self.log_path, 'ab') as log:
             self.popen = subprocess.Popen(
-                argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
+                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True)
         self.pgid = self.popen.pid
 
@@ -216,6 +220,7 @@ class HeatCluster(fixtures.Fixture):
         self._create_database()
         self._create_vhost()
         self.conf_file = os.path.join(self.workdir, 'heat.conf')
+        self.ledger_path = os.path.join(self.workdir, 'ledger.jsonl')
         _write_conf(self.conf_file, self._config())
 
         self._mark('setup', t0)
@@ -267,6 +272,8 @@ class HeatCluster(fixtures.Fixture):
                 'log_dir': self.log_dir,
                 'environment_dir': os.path.join(etc, 'environment.d'),
                 'template_dir': os.path.join(etc, 'templates'),
+                # HeatResume::Test::Ledger, see heat_resume_tests.ledger
+                'plugin_dirs': RESOURCES_DIR,
             },
             'database': {'connection': '%s/%s?charset=utf8mb4' % (
                 self.db_url, self.name)},
@@ -415,7 +422,8 @@ class HeatCluster(fixtures.Fixture):
             self.engine_host(n),
             [self._bin('heat-engine'), '--config-file', self.conf_file,
              '--config-file', conf],
-            self.log_dir, self.workdir)
+            self.log_dir, self.workdir,
+            env=dict(os.environ, **{ledger.ENV: self.ledger_path}))
         if wait:
             self.current_engine_ids[n] = self.wait_engine_up(n)
 
@@ -512,6 +520,10 @@ class HeatCluster(fixtures.Fixture):
                 test.addDetail(name, content.text_content(
                     _tail(os.path.join(self.log_dir, name), lines)))
         test.addOnException(attach)
+
+    def ledger(self):
+        """The test resources' ledger (heat_resume_tests.ledger)."""
+        return ledger.Ledger.read(self.ledger_path)
 
     # -- API ---------------------------------------------------------------
 

@@ -17,8 +17,12 @@ def resource_name(i):
     return 'r%02d' % i
 
 
-def chains(count=20, chains=4, create=2, update=0, delete=0, value=''):
-    """HOT dict of ``count`` OS::Heat::TestResource in parallel chains.
+LEDGER = 'HeatResume::Test::Ledger'
+
+
+def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
+           type=LEDGER):
+    """HOT dict of ``count`` test resources in parallel chains.
 
     Resource ``i`` depends on ``i - chains``, so the stack has ``chains``
     independent chains of ``count / chains`` resources that the engine
@@ -28,13 +32,15 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value=''):
     some CREATE_IN_PROGRESS and some not started.
 
     :param create, update, delete: ``action_wait_secs`` of every resource.
+    :param type: HeatResume::Test::Ledger (an OS::Heat::TestResource that
+        keeps heat_resume_tests.ledger) or another TestResource type.
     :param value: appended to every resource's value (an update changes
         it to update every resource in place).
     """
     resources = {}
     for i in range(count):
         res = {
-            'type': 'OS::Heat::TestResource',
+            'type': type,
             'properties': {
                 'value': resource_name(i) + value,
                 'action_wait_secs': {
