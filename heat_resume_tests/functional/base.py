@@ -1,26 +1,226 @@
-"""Test case bases for the real-process tests."""
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
 
+"""The functional tests' base class, in heat_tempest_plugin's style.
+
+Tests talk to Heat through python-heatclient only (plus, locally, the
+harness for what the API cannot do: kill an engine, read the database).
+``stack_create(template, expected_status)`` registers a cleanup that deletes
+the stack and proves, from the test resource's ledger, that nothing leaked.
+
+Where the tests run:
+
+- locally (stestr, ``tox -e functional``): against a harness.HeatCluster
+  with heat_resume on and a private ZooKeeper; one per test, or one per
+  class for classes that set ``SHARED_CLUSTER`` (they break nothing).
+- under tempest (heat_resume_tests.tempest.plugin): against the Heat that
+  tempest.conf names. Tests that need the harness skip there.
+"""
+
+import secrets
+import time
+
+from heatclient import exc as heat_exc
 import testtools
 
 from heat_resume_tests.functional import harness
+from heat_resume_tests import ledger
 from heat_resume_tests import zookeeper
 
+# Set by the tempest plugin's load_tests: a callable returning
+# (heatclient, ledger path, build timeout) for the deployment under test.
+REMOTE = None
 
-class ZooKeeperClusterTest(testtools.TestCase):
-    """Two heat-engines with heat_resume on a private ZooKeeper."""
 
+class LocalTarget(object):
+    """A private ZooKeeper and a HeatCluster with heat_resume enabled."""
+
+    def __init__(self, test_class):
+        self.zk = zookeeper.ZooKeeperServer()
+        self.test_class = test_class
+
+    def setUp(self):
+        self.zk.setUp()
+        try:
+            self.cluster = harness.HeatCluster(
+                engines=self.test_class.ENGINES,
+                config=self.test_class.cluster_config(self.zk.hosts))
+            self.cluster.setUp()
+        except Exception:
+            self.zk.cleanUp()
+            raise
+        self.client = self.cluster.client()
+        self.ledger_path = self.cluster.ledger_path
+
+    def cleanUp(self):
+        try:
+            self.cluster.cleanUp()
+        finally:
+            self.zk.cleanUp()
+
+
+class HeatResumeTest(testtools.TestCase):
+    """Base of every functional test; see the module docstring."""
+
+    ENGINES = 2
     SESSION_TIMEOUT = 2.0
+    # one cluster for all tests of the class: for tests that break nothing
+    SHARED_CLUSTER = False
+    build_timeout = 120
+    _shared = None
+
+    @classmethod
+    def cluster_config(cls, zk_hosts):
+        return {'heat_resume': {
+            'enabled': 'true',
+            'in_progress_policy': 'retry',
+            'zookeeper_hosts': zk_hosts,
+            'zookeeper_session_timeout': str(cls.SESSION_TIMEOUT),
+            'takeover_sweep_interval': '5',
+        }}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if cls.SHARED_CLUSTER and REMOTE is None:
+            cls._shared = LocalTarget(cls)
+            cls._shared.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._shared is not None:
+            cls._shared.cleanUp()
+            cls._shared = None
+        super().tearDownClass()
 
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
-        self.cluster = self.useFixture(harness.HeatCluster(engines=2, config={
-            'heat_resume': {
-                'enabled': 'true',
-                'in_progress_policy': 'retry',
-                'zookeeper_hosts': self.zk.hosts,
-                'zookeeper_session_timeout': str(self.SESSION_TIMEOUT),
-                'takeover_sweep_interval': '5',
-            }}))
+        if REMOTE is not None:
+            self.hc, self.ledger_path, self.build_timeout = REMOTE()
+            self.cluster = self.zk = None
+            return
+        target = self._shared
+        if target is None:
+            target = LocalTarget(type(self))
+            target.setUp()
+            self.addCleanup(target.cleanUp)
+        self.cluster, self.zk = target.cluster, target.zk
         self.cluster.add_log_details(self)
-        self.hc = self.cluster.client()
+        self.hc = target.client
+        self.ledger_path = target.ledger_path
+
+    def require_harness(self):
+        """Skip where engines cannot be killed (under tempest)."""
+        if self.cluster is None:
+            self.skipTest('needs the local harness to kill or pause engines')
+
+    # -- stacks ------------------------------------------------------------
+
+    def stack_create(self, template, expected_status='CREATE_COMPLETE',
+                     name=None, files=None, parameters=None,
+                     disable_rollback=True, enable_cleanup=True,
+                     timeout=None):
+        """Create a stack, wait for ``expected_status``, return its id.
+
+        :param expected_status: None returns at once, without waiting.
+        """
+        name = name or 'hr-%s-%s' % (self._testMethodName[5:40],
+                                     secrets.token_hex(3))
+        stack_id = self.hc.stacks.create(
+            stack_name=name, template=template, files=files or {},
+            parameters=parameters or {}, disable_rollback=disable_rollback,
+            timeout_mins=timeout)['stack']['id']
+        if enable_cleanup:
+            self.addCleanup(self.stack_delete, stack_id)
+        if expected_status:
+            self.wait_for_status(stack_id, expected_status)
+        return stack_id
+
+    def stack_update(self, stack_id, template,
+                     expected_status='UPDATE_COMPLETE', files=None,
+                     disable_rollback=True):
+        self.act(stack_id, expected_status, self.hc.stacks.update, stack_id,
+                 template=template, files=files or {},
+                 disable_rollback=disable_rollback)
+
+    def act(self, stack_id, expected_status, call, *args, **kwargs):
+        """Start an operation with ``call``, wait for ``expected_status``.
+
+        The API returns before the engine has moved the stack out of its
+        previous terminal state: that state is not taken for the result.
+        """
+        previous = self.hc.stacks.get(stack_id).stack_status
+        call(*args, **kwargs)
+        if expected_status:
+            return self.wait_for_status(stack_id, expected_status,
+                                        previous=previous)
+
+    def stack_delete(self, stack_id):
+        """Delete the stack (if still there); prove nothing leaked."""
+        try:
+            self.act(stack_id, 'DELETE_COMPLETE', self.hc.stacks.delete,
+                     stack_id)
+        except heat_exc.HTTPNotFound:
+            pass
+        self.assert_no_leaks(stack_id)
+
+    def wait_for_status(self, stack_id, status, timeout=None, previous=None):
+        """Wait for ``status``; fail fast on any other terminal status.
+
+        :param previous: the status before the operation began; seeing it
+            again means the engine has not started yet.
+
+        :returns: the stack, or None once a deleted stack is not found.
+        """
+        deadline = time.monotonic() + (timeout or self.build_timeout)
+        while True:
+            try:
+                stack = self.hc.stacks.get(stack_id)
+            except heat_exc.HTTPNotFound:
+                if status == 'DELETE_COMPLETE':
+                    return None
+                raise
+            current = stack.stack_status
+            if current == status:
+                return stack
+            if current != previous and not current.endswith('_IN_PROGRESS'):
+                self.fail('stack %s is %s (%s), expected %s' % (
+                    stack_id, current, stack.stack_status_reason, status))
+            if time.monotonic() > deadline:
+                self.fail('stack %s still %s after %s s, expected %s' % (
+                    stack_id, current, timeout or self.build_timeout,
+                    status))
+            time.sleep(0.5)
+
+    def resource_states(self, stack_id, nested_depth=5):
+        return {r.resource_name: r.resource_status
+                for r in self.hc.resources.list(
+                    stack_id, nested_depth=nested_depth)}
+
+    # -- what the ledger proves --------------------------------------------
+
+    def ledger(self, stack_id):
+        """Ledger entries of the stack and the stacks nested in it."""
+        entries = ledger.Ledger.read(self.ledger_path).entries
+        return ledger.Ledger(e for e in entries if e['root'] == stack_id)
+
+    def assert_settled(self, stack_id):
+        """Nothing IN_PROGRESS, no resource whose create ran twice."""
+        busy = {n: s for n, s in self.resource_states(stack_id).items()
+                if s.endswith('_IN_PROGRESS')}
+        self.assertEqual({}, busy)
+        self.assertEqual([], self.ledger(stack_id).duplicates())
+
+    def assert_no_leaks(self, stack_id):
+        book = self.ledger(stack_id)
+        self.assertEqual([], book.duplicates())
+        self.assertEqual({}, book.live(), 'objects left after delete')

@@ -7,7 +7,7 @@ from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 
 
-class ZooKeeperFaultTest(base.ZooKeeperClusterTest):
+class ZooKeeperFaultTest(base.HeatResumeTest):
     # long enough for the ZooKeeper server to restart within it
     SESSION_TIMEOUT = 8.0
 

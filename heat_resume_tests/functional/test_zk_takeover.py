@@ -15,7 +15,7 @@ from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 
 
-class ZooKeeperTakeoverTest(base.ZooKeeperClusterTest):
+class ZooKeeperTakeoverTest(base.HeatResumeTest):
 
     def start_create(self, name, **waits):
         template = templates.chains(count=20, chains=4, **waits)

@@ -53,8 +53,8 @@ class LedgerResource(test_resource.TestResource):
 
     def _record(self, op, obj):
         record(op, object=obj, key='%s/%s' % (self.stack.id, self.id),
-                      stack=self.stack.id, root=self.stack.root_stack_id(),
-                      name=self.name)
+               stack=self.stack.id, root=self.stack.root_stack_id(),
+               name=self.name)
 
     def handle_create(self):
         if self.properties[self.FAIL]:
