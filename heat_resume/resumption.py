@@ -124,6 +124,14 @@ class ResumedOperation(operation.Operation):
     def _retry(self, resource, action):
         if action == resource.CREATE:
             resource.reparse()
+            if resource.resource_id is not None:
+                # The interrupted handle_create got as far as storing a
+                # physical id: remove that object first, as Heat's own
+                # create retry (Resource.create) does, or it leaks.
+                LOG.info('Deleting %(id)s, left by the interrupted create '
+                         'of %(res)s, before creating it again',
+                         {'id': resource.resource_id, 'res': resource.name})
+                yield from resource._do_action(resource.DELETE)
         yield from resource._do_action(action)
         self._after(resource, action)
 

@@ -26,7 +26,6 @@ is the Heat resource row it was created for: one key with two create
 entries is a resource whose handle_create ran twice.
 """
 
-import collections
 import json
 import os
 import tempfile
@@ -65,9 +64,22 @@ class Ledger(object):
         return {e['object']: e for e in self.ops('create')}
 
     def duplicates(self):
-        """Resource rows whose handle_create ran more than once."""
-        counts = collections.Counter(e['key'] for e in self.ops('create'))
-        return sorted(key for key, n in counts.items() if n > 1)
+        """Resource rows that had two objects at once.
+
+        A create may run again for one row (Heat's own create retry, or a
+        resume that found the handler interrupted) only once the object
+        of the earlier run was deleted.
+        """
+        deleted = {e['object']: e['time'] for e in self.ops('delete')}
+        live = {}
+        found = set()
+        for e in sorted(self.ops('create'), key=lambda e: e['time']):
+            before = live.get(e['key'])
+            if before is not None and deleted.get(before, e['time']) >= \
+                    e['time']:
+                found.add(e['key'])
+            live[e['key']] = e['object']
+        return sorted(found)
 
     def live(self):
         """Objects created and never deleted, by resource name."""

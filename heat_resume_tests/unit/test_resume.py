@@ -132,6 +132,26 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         self.assertEqual(2, c['attempt'])
         self.assertEqual('handler_started', c['history'][-1]['phase'])
 
+    def test_retry_deletes_what_the_interrupted_create_left(self):
+        cfg.CONF.set_override('in_progress_policy', 'retry', 'heat_resume')
+        stack_id = self.stage_create(self.four(), done=['a', 'b'],
+                                     inside=['c'])
+        with self.assertLogs('heat_resume.resumption', 'INFO') as logs:
+            with mock.patch.object(
+                    test_resource.TestResource, 'handle_delete',
+                    autospec=True,
+                    side_effect=test_resource.TestResource.handle_delete
+            ) as handle_delete:
+                stack = heat_stack.Stack.load(base.utils.dummy_context(),
+                                              stack_id=stack_id)
+                stack['c'].resource_id_set('left-by-c')
+                stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        self.assertEqual(1, handle_delete.call_count)
+        self.assertIn('left-by-c', ''.join(logs.output))
+        self.assertEqual(['c', 'd'], sorted(self.calls))
+
     def test_inside_handler_fails_by_default_with_a_reason(self):
         stack_id = self.stage_create(self.four(), done=['a'],
                                      returned=['b'], inside=['c'])
