@@ -53,6 +53,7 @@ class LocalTarget(object):
         try:
             self.cluster = harness.HeatCluster(
                 engines=self.test_class.ENGINES,
+                db_url=self.test_class.DB_URL,
                 config=self.test_class.cluster_config(self.zk.hosts))
             self.cluster.setUp()
         except Exception:
@@ -73,6 +74,8 @@ class HeatResumeTest(testtools.TestCase):
 
     ENGINES = 2
     SESSION_TIMEOUT = 2.0
+    # database server; None: $HEAT_RESUME_DB_URL or the local MariaDB
+    DB_URL = None
     # one cluster for all tests of the class: for tests that break nothing
     SHARED_CLUSTER = False
     build_timeout = 120

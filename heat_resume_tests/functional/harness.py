@@ -44,7 +44,8 @@ Environment variables:
     when set (non-empty), the work dir (config, logs) is kept on cleanup.
 ``HEAT_RESUME_DB_URL``
     server URL without database, default
-    ``mysql+pymysql://root:@127.0.0.1:3306``.
+    ``mysql+pymysql://root:@127.0.0.1:3306``; PostgreSQL works too:
+    ``postgresql+psycopg2://postgres@127.0.0.1:5432``.
 ``HEAT_RESUME_RABBIT_URL``
     broker URL without virtual host, default
     ``rabbit://guest:guest@127.0.0.1:5672``.
@@ -70,10 +71,10 @@ import urllib.request
 import fixtures
 from heatclient import client as heat_client
 from heatclient import exc as heat_exc
-import pymysql
 from testtools import content
 
 from heat_resume_tests import ledger
+from heat_resume_tests import services
 
 DEFAULT_DB_URL = 'mysql+pymysql://root:@127.0.0.1:3306'
 DEFAULT_RABBIT_URL = 'rabbit://guest:guest@127.0.0.1:5672'
@@ -187,11 +188,18 @@ class HeatCluster(fixtures.Fixture):
         over the defaults, e.g. ``{'heat_resume': {'enabled': 'true'}}``.
     :param startup_timeout: seconds to wait for each process to answer.
     :param stop_grace: seconds between SIGTERM and SIGKILL on cleanup.
+    :param db_url: database server URL without database (MariaDB or
+        PostgreSQL, see heat_resume_tests.services); default
+        $HEAT_RESUME_DB_URL or the local MariaDB.
+    :param rabbit: a services.RabbitMQServer to use instead of the
+        machine's broker.
     """
 
     def __init__(self, engines=1, convergence_engine=True, config=None,
-                 startup_timeout=90, stop_grace=3):
+                 startup_timeout=90, stop_grace=3, db_url=None, rabbit=None):
         super(HeatCluster, self).__init__()
+        self.db_server_url = db_url
+        self.rabbit = rabbit
         self.engine_count = engines
         self.convergence_engine = convergence_engine
         self.extra_config = config or {}
@@ -275,8 +283,8 @@ class HeatCluster(fixtures.Fixture):
                 # HeatResume::Test::Ledger, see heat_resume_tests.ledger
                 'plugin_dirs': RESOURCES_DIR,
             },
-            'database': {'connection': '%s/%s?charset=utf8mb4' % (
-                self.db_url, self.name)},
+            'database': {
+                'connection': services.database_url(self.db_url, self.name)},
             'paste_deploy': {
                 'flavor': 'noauth',
                 'api_paste_config': os.path.join(etc, 'api-paste.ini'),
@@ -298,22 +306,10 @@ class HeatCluster(fixtures.Fixture):
     # -- database ----------------------------------------------------------
 
     def _create_database(self):
-        self.db_url = os.environ.get('HEAT_RESUME_DB_URL',
-                                     DEFAULT_DB_URL).rstrip('/')
-        url = urllib.parse.urlsplit(self.db_url)
-        self._db_args = dict(
-            host=url.hostname, port=url.port or 3306,
-            user=urllib.parse.unquote(url.username or 'root'),
-            password=urllib.parse.unquote(url.password or ''),
-            autocommit=True)
-        with pymysql.connect(**self._db_args) as conn:
-            conn.cursor().execute(
-                'CREATE DATABASE `%s` CHARACTER SET utf8mb4' % self.name)
-        self.addCleanup(self._drop_database)
-
-    def _drop_database(self):
-        with pymysql.connect(**self._db_args) as conn:
-            conn.cursor().execute('DROP DATABASE IF EXISTS `%s`' % self.name)
+        self.db_url = (self.db_server_url or os.environ.get(
+            'HEAT_RESUME_DB_URL', DEFAULT_DB_URL)).rstrip('/')
+        services.create_database(self.db_url, self.name)
+        self.addCleanup(services.drop_database, self.db_url, self.name)
 
     def sql(self, query, *args):
         """Run one statement on the cluster's database, return all rows.
@@ -321,21 +317,21 @@ class HeatCluster(fixtures.Fixture):
         For assertions on state the API does not show (resource engine_id,
         resource_data, stack_lock, service rows).
         """
-        with pymysql.connect(database=self.name, **self._db_args) as conn:
-            cur = conn.cursor()
-            cur.execute(query, args)
-            return cur.fetchall()
+        return services.sql(self.db_url, self.name, query, *args)
 
     # -- message broker ----------------------------------------------------
 
     def _create_vhost(self):
-        base = os.environ.get('HEAT_RESUME_RABBIT_URL',
-                              DEFAULT_RABBIT_URL).rstrip('/')
-        ctl = os.environ.get('HEAT_RESUME_RABBITMQCTL', 'rabbitmqctl')
-        self._rabbitmqctl = ctl and shutil.which(ctl)
-        if not self._rabbitmqctl:
-            self.transport_url = base + '/'
-            return
+        if self.rabbit is not None:
+            base, self._ctl = self.rabbit.url, self.rabbit.ctl
+        else:
+            base = os.environ.get('HEAT_RESUME_RABBIT_URL',
+                                  DEFAULT_RABBIT_URL).rstrip('/')
+            ctl = os.environ.get('HEAT_RESUME_RABBITMQCTL', 'rabbitmqctl')
+            self._rabbitmqctl = ctl and shutil.which(ctl)
+            if not self._rabbitmqctl:
+                self.transport_url = base + '/'
+                return
         user = urllib.parse.unquote(urllib.parse.urlsplit(base).username)
         self._ctl('add_vhost', self.name)
         self.addCleanup(self._ctl, 'delete_vhost', self.name)

@@ -46,10 +46,11 @@ def wait_mid_create(hc, stack_id, min_complete, timeout=60):
 
 def task_records(cluster, stack_id):
     """heat_resume's task record of each resource of the stack."""
+    # "d.key" unquoted: MySQL reserves KEY, but not after a period
     return {name: json.loads(value) for name, value in cluster.sql(
         'SELECT r.name, d.value FROM resource r JOIN resource_data d '
         'ON d.resource_id = r.id WHERE r.stack_id = %s '
-        "AND d.`key` = 'heat_resume.task'", stack_id)}
+        "AND d.key = 'heat_resume.task'", stack_id)}
 
 
 def wait_for_phase(cluster, stack_id, phase, action=None, timeout=30):

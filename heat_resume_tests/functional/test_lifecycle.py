@@ -180,3 +180,9 @@ class LifecycleTest(base.HeatResumeTest):
         self.assertLess(creates[-1] - creates[0], 1.0)
         # eight 2 s resources in sequence would take 16 s
         self.assertLess(took, 8.0)
+
+
+class PostgreSQLLifecycleTest(LifecycleTest):
+    """The same on PostgreSQL, Heat's other database."""
+
+    DB_URL = 'postgresql+psycopg2://postgres@127.0.0.1:5432'
