@@ -34,6 +34,7 @@ import testtools
 
 from heat_resume_tests.functional import harness
 from heat_resume_tests import ledger
+from heat_resume_tests import services
 from heat_resume_tests import zookeeper
 
 # Set by the tempest plugin's load_tests: a callable returning
@@ -42,31 +43,46 @@ REMOTE = None
 
 
 class LocalTarget(object):
-    """A private ZooKeeper and a HeatCluster with heat_resume enabled."""
+    """A private ZooKeeper and a HeatCluster with heat_resume enabled.
+
+    With the test class's PRIVATE_MARIADB / PRIVATE_RABBITMQ, the cluster
+    runs on a private database server / broker node that the test may
+    restart; with ZK_ENSEMBLE, on a 3-node ZooKeeper ensemble.
+    """
 
     def __init__(self, test_class):
-        self.zk = zookeeper.ZooKeeperServer()
         self.test_class = test_class
+        self._fixtures = []
+
+    def _use(self, fixture):
+        fixture.setUp()
+        self._fixtures.append(fixture)
+        return fixture
 
     def setUp(self):
-        self.zk.setUp()
+        cls = self.test_class
         try:
-            self.cluster = harness.HeatCluster(
-                engines=self.test_class.ENGINES,
-                db_url=self.test_class.DB_URL,
-                config=self.test_class.cluster_config(self.zk.hosts))
-            self.cluster.setUp()
+            self.zk = self._use(zookeeper.ZooKeeperEnsemble()
+                                if cls.ZK_ENSEMBLE
+                                else zookeeper.ZooKeeperServer())
+            self.mariadb = (self._use(services.MariaDBServer())
+                            if cls.PRIVATE_MARIADB else None)
+            self.rabbit = (self._use(services.RabbitMQServer())
+                           if cls.PRIVATE_RABBITMQ else None)
+            self.cluster = self._use(harness.HeatCluster(
+                engines=cls.ENGINES,
+                db_url=self.mariadb.url if self.mariadb else cls.DB_URL,
+                rabbit=self.rabbit,
+                config=cls.cluster_config(self.zk.hosts)))
         except Exception:
-            self.zk.cleanUp()
+            self.cleanUp()
             raise
         self.client = self.cluster.client()
         self.ledger_path = self.cluster.ledger_path
 
     def cleanUp(self):
-        try:
-            self.cluster.cleanUp()
-        finally:
-            self.zk.cleanUp()
+        while self._fixtures:
+            self._fixtures.pop().cleanUp()
 
 
 class HeatResumeTest(testtools.TestCase):
@@ -76,6 +92,8 @@ class HeatResumeTest(testtools.TestCase):
     SESSION_TIMEOUT = 2.0
     # database server; None: $HEAT_RESUME_DB_URL or the local MariaDB
     DB_URL = None
+    # see LocalTarget
+    PRIVATE_MARIADB = PRIVATE_RABBITMQ = ZK_ENSEMBLE = False
     # one cluster for all tests of the class: for tests that break nothing
     SHARED_CLUSTER = False
     build_timeout = 120
@@ -109,7 +127,7 @@ class HeatResumeTest(testtools.TestCase):
         super().setUp()
         if REMOTE is not None:
             self.hc, self.ledger_path, self.build_timeout = REMOTE()
-            self.cluster = self.zk = None
+            self.cluster = self.zk = self.mariadb = self.rabbit = None
             return
         target = self._shared
         if target is None:
@@ -117,6 +135,7 @@ class HeatResumeTest(testtools.TestCase):
             target.setUp()
             self.addCleanup(target.cleanUp)
         self.cluster, self.zk = target.cluster, target.zk
+        self.mariadb, self.rabbit = target.mariadb, target.rabbit
         self.cluster.add_log_details(self)
         self.hc = target.client
         self.ledger_path = target.ledger_path

@@ -5,6 +5,8 @@ is paused past its ZooKeeper session, or stops), and the other one, told
 by ZooKeeper, steals the stack's lock and finishes the operation.
 """
 
+import os
+import random
 import signal
 import time
 
@@ -17,23 +19,21 @@ from heat_resume_tests.functional import templates
 
 class ZooKeeperTakeoverTest(base.HeatResumeTest):
 
-    def start_create(self, name, **waits):
-        template = templates.chains(count=20, chains=4, **waits)
-        stack_id = self.hc.stacks.create(
-            stack_name=name, template=template)['stack']['id']
-        scenario.wait_mid_create(self.hc, stack_id, min_complete=4)
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
-        owner = self.cluster.lock_holder(stack_id)
-        self.assertIsNotNone(owner)
-        return stack_id, owner
+    def kill_owner_at_random(self, stack_id, within, sig=signal.SIGKILL):
+        """Kill the stack's owner ``within`` (lo, hi) seconds from now.
 
-    def assert_completed_once(self, stack_id, returned):
-        after = scenario.resource_states(self.hc, stack_id)
-        self.assertEqual({'CREATE_COMPLETE'},
-                         {status for status, _ in after.values()})
-        calls = scenario.handle_create_calls(self.cluster)
-        for name in returned:
-            self.assertEqual(1, calls[name], name)
+        The moment is random (the delay is in the test's details; set
+        HEAT_RESUME_SEED to repeat a run); the stack must still be owned.
+        """
+        seed = os.environ.get('HEAT_RESUME_SEED') or str(random.random())
+        delay = random.Random(seed).uniform(*within)
+        self.addDetail('kill_after', testtools.content.text_content(
+            '%.2f s (HEAT_RESUME_SEED=%s)' % (delay, seed)))
+        time.sleep(delay)
+        owner = self.cluster.lock_holder(stack_id)
+        self.assertIsNotNone(owner, 'the operation ended before the kill')
+        self.cluster.kill_engine(owner, sig=sig)
+        return owner
 
     def returned(self, stack_id):
         return [n for n, rec in scenario.task_records(
@@ -41,26 +41,33 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
             if rec['phase'] in ('handler_returned', 'complete')]
 
     def test_owner_killed_mid_create_survivor_finishes(self):
-        stack_id, owner = self.start_create('zk_kill', create=2)
-        returned = self.returned(stack_id)
+        # five levels of 2 s resources: the create takes over 10 s
+        stack_id = self.stack_create(templates.chains(count=20, chains=4,
+                                                      create=2), None)
+        owner = self.kill_owner_at_random(stack_id, (0.5, 8))
         killed_at = time.monotonic()
-        self.cluster.kill_engine(owner)
-        survivor = 3 - owner
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
-                                           timeout=90)
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
+        self.addDetail('takeover_seconds', testtools.content.text_content(
+            '%.1f' % (time.monotonic() - killed_at)))
         self.assertEqual(None, self.cluster.lock_holder(stack_id))
-        self.assert_completed_once(stack_id, returned)
+        self.assert_settled(stack_id)
+        self.assertEqual(20, len(self.ledger(stack_id).live()))
         events = [e.resource_status_reason or ''
                   for e in self.hc.events.list(stack_id)]
         self.assertTrue(any('resumed by engine' in r for r in events))
         record_engines = {rec.get('engine') for rec in scenario.task_records(
             self.cluster, stack_id).values()}
-        self.assertIn(self.cluster.engine_id(survivor), record_engines)
-        self.addDetail('takeover_seconds', testtools.content.text_content(
-            '%.1f' % (time.monotonic() - killed_at)))
+        self.assertIn(self.cluster.engine_id(3 - owner), record_engines)
+
+    def start_create(self, create):
+        """Start a 20-resource create, return when some handler returned."""
+        stack_id = self.stack_create(templates.chains(
+            count=20, chains=4, create=create), None)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
+        return stack_id, self.cluster.lock_holder(stack_id)
 
     def test_paused_owner_is_fenced(self):
-        stack_id, owner = self.start_create('zk_zombie', create=3)
+        stack_id, owner = self.start_create(create=3)
         self.cluster.kill_engine(owner, sig=signal.SIGSTOP, wait=False)
         self.addCleanup(self.cluster.kill_engine, owner, sig=signal.SIGCONT,
                         wait=False)
@@ -80,18 +87,14 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
         time.sleep(2)
         self.assertEqual(before, scenario.task_records(self.cluster,
                                                        stack_id))
-        stack = self.hc.stacks.get(stack_id)
-        self.assertEqual('CREATE_COMPLETE', stack.stack_status)
-        after = scenario.resource_states(self.hc, stack_id)
-        self.assertEqual({'CREATE_COMPLETE'},
-                         {status for status, _ in after.values()})
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
+        self.assert_settled(stack_id)
 
     def test_graceful_stop_hands_over_at_once(self):
-        stack_id, owner = self.start_create('zk_stop', create=2)
+        stack_id, owner = self.start_create(create=2)
         stopped_at = time.monotonic()
         self.cluster.kill_engine(owner, sig=signal.SIGTERM)
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
-                                           timeout=90)
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         records = scenario.task_records(self.cluster, stack_id)
         resumed = [rec['resumed_by'][0]['at'] for rec in records.values()
                    if rec.get('resumed_by')]
@@ -99,77 +102,66 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
         self.addDetail('handover_seconds', testtools.content.text_content(
             '%.1f' % (time.monotonic() - stopped_at)))
         # the stopped engine comes back: it redoes nothing
-        calls = scenario.handle_create_calls(self.cluster)
-        self.cluster.kill_engine(owner)
+        creates = len(self.ledger(stack_id).ops('create'))
         self.cluster.start_engine(owner)
         time.sleep(3)
-        self.assertEqual(calls, scenario.handle_create_calls(self.cluster))
-        self.assertEqual('CREATE_COMPLETE',
-                         self.hc.stacks.get(stack_id).stack_status)
+        self.assertEqual(creates, len(self.ledger(stack_id).ops('create')))
+        self.assert_settled(stack_id)
 
     def test_owner_killed_mid_delete_survivor_finishes(self):
-        stack_id = scenario.start_delete(self.cluster, 'zk_delete')
-        self.cluster.kill_engine(self.cluster.lock_holder(stack_id))
-        scenario.assert_deleted(self.cluster, stack_id)
+        stack_id = self.stack_create(templates.chains(
+            count=12, chains=4, create=0, delete=2), enable_cleanup=False)
+        self.hc.stacks.delete(stack_id)
+        # three levels of 2 s deletes
+        self.kill_owner_at_random(stack_id, (0.2, 4))
+        self.wait_for_status(stack_id, 'DELETE_COMPLETE')
+        self.assertEqual([], list(self.cluster.sql(
+            'SELECT name FROM resource WHERE stack_id = %s', stack_id)))
+        self.assert_no_leaks(stack_id)
 
     def test_owner_killed_mid_update_survivor_finishes(self):
-        template = templates.chains(count=12, chains=4, create=0, update=2)
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_update', template=template)['stack']['id']
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE')
-        self.hc.stacks.update(stack_id, template=templates.chains(
-            count=12, chains=4, create=0, update=2, value='-new'))
-        # a complete record stays complete: kill with one resource
-        # updated and another polling its update
-        scenario.wait_for_phase(self.cluster, stack_id, 'complete',
-                                action='UPDATE', timeout=60)
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned',
-                                action='UPDATE', timeout=60)
-        owner = self.cluster.lock_holder(stack_id)
-        self.cluster.kill_engine(owner)
-        stack = self.cluster.wait_for_stack_status(
-            stack_id, 'UPDATE_COMPLETE', timeout=90)
-        self.assertIsNotNone(stack)
-        outputs = {r.resource_name: r for r in
-                   self.hc.resources.list(stack_id)}
-        self.assertEqual(12, len(outputs))
-        for name in outputs:
+        stack_id = self.stack_create(templates.chains(
+            count=12, chains=4, create=0, update=2))
+        objects = self.ledger(stack_id).live()
+        self.stack_update(stack_id, templates.chains(
+            count=12, chains=4, create=0, update=2, value='-new'), None)
+        self.kill_owner_at_random(stack_id, (0.2, 4))
+        self.wait_for_status(stack_id, 'UPDATE_COMPLETE')
+        self.assert_settled(stack_id)
+        # updated in place: the same objects, each with its new value
+        self.assertEqual(objects, self.ledger(stack_id).live())
+        for name in objects.values():
             value = self.hc.resources.get(stack_id, name).attributes
             self.assertEqual(name + '-new', value['output'], name)
 
     def test_owner_killed_mid_rollback_survivor_finishes(self):
         template = templates.chains(count=8, chains=4, create=0, delete=2)
         template['resources']['bad'] = {
-            'type': 'OS::Heat::TestResource',
-            'depends_on': ['r07'],
+            'type': templates.LEDGER, 'depends_on': ['r07'],
             'properties': {'fail': True, 'wait_secs': 1}}
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_rollback', template=template,
-            disable_rollback=False)['stack']['id']
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned',
+        stack_id = self.stack_create(template, None, disable_rollback=False)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_started',
                                 action='DELETE', timeout=60)
-        owner = self.cluster.lock_holder(stack_id)
-        self.cluster.kill_engine(owner)
-        self.cluster.wait_for_stack_status(stack_id, 'ROLLBACK_COMPLETE',
-                                           timeout=90)
-        states = scenario.resource_states(self.hc, stack_id)
-        self.assertEqual(set(), {n for n, (s, _) in states.items()
-                                 if s != 'DELETE_COMPLETE'} - {'bad'})
+        # two levels of 2 s deletes
+        self.kill_owner_at_random(stack_id, (0, 2.5))
+        self.wait_for_status(stack_id, 'ROLLBACK_COMPLETE')
+        self.assert_settled(stack_id)
+        self.assertEqual({}, self.ledger(stack_id).live())
 
     def test_owner_of_a_nested_stack_killed(self):
         from heat_resume_tests.functional import test_nested_engine_death
         nested = test_nested_engine_death
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_nested', template=nested.parent_template(),
+        stack_id = self.stack_create(
+            nested.parent_template(), None,
             files={'inner.yaml': nested.yaml.safe_dump(
-                nested.inner_template())})['stack']['id']
+                nested.inner_template())})
         nested_id = scenario.nested_stack_id(self.cluster, stack_id)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
         self.cluster.kill_engine(self.cluster.lock_holder(nested_id))
-        stack = self.cluster.wait_for_stack_status(
-            stack_id, 'CREATE_COMPLETE', timeout=120)
+        stack = self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         outputs = {o['output_key']: o['output_value']
                    for o in stack.outputs}
         self.assertEqual('r00', outputs['after'])
         self.assertEqual('CREATE_COMPLETE',
                          self.hc.stacks.get(nested_id).stack_status)
+        self.assert_settled(stack_id)
