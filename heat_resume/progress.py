@@ -21,10 +21,15 @@ import json
 import os
 import socket
 
+import functools
+
+from oslo_config import cfg
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
+from heat.common import exception
 from heat.objects import resource_data as resource_data_objects
 from heat.objects import sync_point as sync_point_objects
 
@@ -75,8 +80,28 @@ def jsonable(value):
         return False, None
 
 
+def _retry_on_disconnect(func):
+    """Ride out a database restart, as Heat's own retry_on_db_error does.
+
+    With the [database] db_*retry* options (by default about a minute):
+    a fencing read that failed at once would fail the resource, and the
+    stack, for a database that is back a second later.
+    """
+    @functools.wraps(func)
+    def retried(*args, **kwargs):
+        opts = cfg.CONF.database
+        return oslo_db_api.wrap_db_retry(
+            max_retries=opts.db_max_retries, retry_on_disconnect=True,
+            retry_interval=opts.db_retry_interval,
+            inc_retry_interval=opts.db_inc_retry_interval,
+            max_retry_interval=opts.db_max_retry_interval)(func)(
+                *args, **kwargs)
+    return retried
+
+
 # -- task records ---------------------------------------------------------
 
+@_retry_on_disconnect
 def load_task(context, resource_id):
     """The resource's task record, or None."""
     if resource_id is None:
@@ -84,7 +109,7 @@ def load_task(context, resource_id):
     try:
         row = resource_data_objects.ResourceData.get_by_key(
             context, resource_id, TASK_KEY)
-    except Exception:  # heat raises NotFound; a missing row is normal
+    except exception.NotFound:  # a missing row is normal
         return None
     try:
         return json.loads(row.value)
@@ -118,6 +143,7 @@ def _save_task(resource, record):
 
 
 @_best_effort
+@_retry_on_disconnect
 def _write_task(resource, record):
     resource_data_objects.ResourceData.set(
         resource, TASK_KEY, json.dumps(record, sort_keys=True))
@@ -202,6 +228,7 @@ def without_task(data):
 
 # -- operation records ----------------------------------------------------
 
+@_retry_on_disconnect
 def load_operation(context, stack_id):
     """(record dict, atomic_key) of the stack's operation, or (None, None)."""
     row = sync_point_objects.SyncPoint.get_by_key(
@@ -211,6 +238,7 @@ def load_operation(context, stack_id):
     return dict(row.input_data or {}), row.atomic_key
 
 
+@_retry_on_disconnect
 def create_operation(context, stack_id, op, action, op_id, token=None):
     record = {'v': FORMAT_VERSION, 'id': op_id, 'op': op, 'action': action,
               'engine': engine_id(), 'started_at': _now(), 'resumes': 0,
@@ -223,6 +251,7 @@ def create_operation(context, stack_id, op, action, op_id, token=None):
     return record, 0
 
 
+@_retry_on_disconnect
 def update_operation(context, stack_id, record, atomic_key):
     """Compare-and-swap the record; return the new key or None if lost."""
     updated = sync_point_objects.SyncPoint.update_input_data(
@@ -230,6 +259,7 @@ def update_operation(context, stack_id, record, atomic_key):
     return atomic_key + 1 if updated else None
 
 
+@_retry_on_disconnect
 def delete_operation(context, stack_id):
     return sync_point_objects.SyncPoint.delete_all_by_stack_and_traversal(
         context, stack_id, OP_TRAVERSAL)
