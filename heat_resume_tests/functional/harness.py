@@ -570,3 +570,47 @@ class HeatCluster(fixtures.Fixture):
                     'stack %s still %s after %s s, waiting for %s' % (
                         stack_id, current, timeout, status))
             time.sleep(interval)
+
+
+def main(argv=None):
+    """``python -m heat_resume_tests.functional.harness``: a cluster to try.
+
+    Starts a private ZooKeeper and the cluster, prints where they are, and
+    stops everything it started on Ctrl-C.
+    """
+    import argparse
+
+    from heat_resume_tests import zookeeper
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split('\n')[0])
+    parser.add_argument('--engines', type=int, default=3)
+    parser.add_argument('--stock', choices=('legacy', 'convergence'),
+                        help='stock engines, heat_resume off')
+    parser.add_argument('--db-url', help='database server URL, e.g. '
+                        'postgresql+psycopg2://postgres@127.0.0.1:5432')
+    parser.add_argument('--session-timeout', type=float, default=10.0)
+    args = parser.parse_args(argv)
+    with zookeeper.ZooKeeperServer() as zk:
+        config = {} if args.stock else {'heat_resume': {
+            'enabled': 'true', 'zookeeper_hosts': zk.hosts,
+            'zookeeper_session_timeout': str(args.session_timeout)}}
+        with HeatCluster(engines=args.engines, db_url=args.db_url,
+                         convergence_engine=args.stock == 'convergence',
+                         config=config) as cluster:
+            print('heat-api:   %s (noauth: any token)' % cluster.endpoint)
+            print('heat.conf:  %s' % cluster.conf_file)
+            print('logs:       %s' % cluster.log_dir)
+            print('zookeeper:  %s' % zk.hosts)
+            for n in sorted(cluster.engines):
+                print('%s: pids %s' % (cluster.engine_host(n),
+                                       cluster.engine_pids(n)))
+            print('Ctrl-C stops everything.', flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+
+
+if __name__ == '__main__':
+    main()
