@@ -56,6 +56,7 @@ class EngineDeathTest(testtools.TestCase):
                              '%s: handle_create called %d times'
                              % (name, calls[name]))
         self.assertEqual(set(after), set(calls))
+        self.assertEqual([], self.cluster.ledger().duplicates())
         records = scenario.task_records(self.cluster, stack_id)
         resumed = [n for n, rec in records.items() if rec.get('resumed_by')]
         self.assertTrue(resumed)
@@ -74,3 +75,4 @@ class EngineDeathTest(testtools.TestCase):
         self.assertIn('DELETE_IN_PROGRESS', [s for s, _ in left.values()])
         self.cluster.start_engine(1)
         scenario.assert_deleted(self.cluster, stack_id)
+        self.assertEqual({}, self.cluster.ledger().live())

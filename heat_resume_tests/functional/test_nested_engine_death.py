@@ -74,6 +74,7 @@ class NestedEngineDeathTest(testtools.TestCase):
         self.assertEqual('CREATE_COMPLETE', nested.stack_status)
         calls = scenario.handle_create_calls(self.cluster)
         self.assertEqual({1}, set(calls.values()), calls)
+        self.assertEqual([], self.cluster.ledger().duplicates())
         records = scenario.task_records(self.cluster, stack_id)
         self.assertTrue(records['inner'].get('resumed_by'),
                         records['inner'])

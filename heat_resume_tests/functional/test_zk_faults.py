@@ -12,16 +12,15 @@ class ZooKeeperFaultTest(base.HeatResumeTest):
     SESSION_TIMEOUT = 8.0
 
     def test_zookeeper_restart_within_the_session_changes_nothing(self):
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_restart', template=templates.chains(
-                count=12, chains=4, create=2))['stack']['id']
+        stack_id = self.stack_create(templates.chains(
+            count=12, chains=4, create=2), None)
         scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
         owner = self.cluster.lock_holder(stack_id)
         self.zk.stop()
         time.sleep(1)
         self.zk.start()
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
-                                           timeout=90)
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
+        self.assert_settled(stack_id)
         records = scenario.task_records(self.cluster, stack_id)
         # no takeover: the owner finished its own operation
         self.assertEqual([], [n for n, rec in records.items()
@@ -30,22 +29,22 @@ class ZooKeeperFaultTest(base.HeatResumeTest):
                          {rec['engine'] for rec in records.values()})
 
     def test_second_operation_on_a_stack_is_refused_clearly(self):
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_twice', template=templates.chains(
-                count=4, chains=4, create=3))['stack']['id']
+        stack_id = self.stack_create(templates.chains(
+            count=4, chains=4, create=3), None)
         scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
         error = self.assertRaises(Exception, self.hc.stacks.update,
                                   stack_id, template=templates.chains(
                                       count=4, chains=4, create=3,
                                       value='-new'))
         self.assertIn('in progress', str(error).lower())
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
-                                           timeout=60)
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
+        self.assert_settled(stack_id)
+        # the refused update changed nothing
+        self.assertEqual([], self.ledger(stack_id).ops('update'))
 
     def test_all_engines_killed_then_one_started(self):
-        stack_id = self.hc.stacks.create(
-            stack_name='zk_all_dead', template=templates.chains(
-                count=12, chains=4, create=2))['stack']['id']
+        stack_id = self.stack_create(templates.chains(
+            count=12, chains=4, create=2), None)
         scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
         returned = [n for n, rec in scenario.task_records(
             self.cluster, stack_id).items()
@@ -53,8 +52,8 @@ class ZooKeeperFaultTest(base.HeatResumeTest):
         self.cluster.kill_engine(1)
         self.cluster.kill_engine(2)
         self.cluster.start_engine(1)
-        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
-                                           timeout=90)
-        calls = scenario.handle_create_calls(self.cluster)
+        self.wait_for_status(stack_id, 'CREATE_COMPLETE')
+        self.assert_settled(stack_id)
+        book = self.ledger(stack_id)
         for name in returned:
-            self.assertEqual(1, calls[name], name)
+            self.assertEqual(1, book.calls('create', name), name)
