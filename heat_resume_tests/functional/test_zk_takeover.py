@@ -140,10 +140,11 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
             'type': templates.LEDGER, 'depends_on': ['r07'],
             'properties': {'fail': True, 'wait_secs': 1}}
         stack_id = self.stack_create(template, None, disable_rollback=False)
-        scenario.wait_for_phase(self.cluster, stack_id, 'handler_started',
+        # the rollback has begun (handler_started lasts milliseconds)
+        scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned',
                                 action='DELETE', timeout=60)
-        # two levels of 2 s deletes
-        self.kill_owner_at_random(stack_id, (0, 2.5))
+        # at most two levels of 2 s deletes are left
+        self.kill_owner_at_random(stack_id, (0, 2))
         self.wait_for_status(stack_id, 'ROLLBACK_COMPLETE')
         self.assert_settled(stack_id)
         self.assertEqual({}, self.ledger(stack_id).live())
