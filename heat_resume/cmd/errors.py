@@ -1,0 +1,25 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the CLI reports as a one-line error (exit code 2), not a trace."""
+
+
+class CommandError(Exception):
+    """An operator-facing refusal or failure; the message says why."""
+
+
+class ZooKeeperUnreachable(CommandError):
+    """ZooKeeper is configured but does not answer."""
+
+
+class Declined(Exception):
+    """The operator said no at the prompt: nothing was done."""
