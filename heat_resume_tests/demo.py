@@ -1,95 +1,138 @@
-"""The demo: a real heat-engine SIGKILLed mid-create, its stack finished.
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
 
-Runs the same scenario twice on real processes (heat-api under WSGI with
-noauth, heat-engine as its own OS process, MariaDB, RabbitMQ): a stack of
-20 OS::Heat::TestResource in 4 chains of 5 (2 s each) is being created,
-its engine is SIGKILLed while handlers are in flight, and a new engine
-process starts. Stock legacy Heat fails the stack; with heat_resume the
-new engine resumes it.
+"""The demo: three real heat-engines, the owner of a create killed, the
+stack finished by another, live.
 
-    python -m heat_resume_tests.demo [--only-plugin]
+Starts, on 127.0.0.1, a private ZooKeeper, a fresh MariaDB database, a
+RabbitMQ virtual host, heat-api (WSGI, noauth) and three heat-engines with
+heat_resume enabled. It creates a stack of 30 resources (6 chains of 5,
+2 s each), follows it with ``heat-resume watch`` (the operators' tool),
+SIGKILLs the engine that owns the create half-way, and lets the watch show
+the takeover and the completion. Then it checks the test resources'
+ledger (nothing created twice), writes the timeline and the task graph
+with ``heat-resume timeline`` / ``graph``, and stops everything it
+started. ``--stock`` first runs the same kill on stock legacy Heat, which
+leaves the stack CREATE_FAILED.
+
+    python -m heat_resume_tests.demo [--stock] [--output DIR]
 """
 
+import argparse
+import os
+import subprocess
 import sys
 import time
 
 from heat_resume_tests.functional import harness
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
+from heat_resume_tests import zookeeper
 
-PLUGIN = {'heat_resume': {'enabled': 'true', 'in_progress_policy': 'retry'}}
-
-
-def say(started, text):
-    print('[%6.1fs] %s' % (time.monotonic() - started, text), flush=True)
+SESSION_TIMEOUT = 4.0  # the product's default is 10 s
 
 
-def counts(states):
-    result = {}
-    for status, _ in states.values():
-        result[status] = result.get(status, 0) + 1
-    return ', '.join('%d %s' % (n, s) for s, n in sorted(result.items()))
+class Clock(object):
+
+    def __init__(self):
+        self.started = time.monotonic()
+
+    def say(self, text):
+        print('[%6.1fs] %s' % (time.monotonic() - self.started, text),
+              flush=True)
 
 
-def run(title, config, convergence_engine):
-    print('\n== %s ==' % title, flush=True)
-    started = time.monotonic()
-    with harness.HeatCluster(engines=1, config=config,
-                             convergence_engine=convergence_engine) as c:
-        say(started, 'heat-api on %s, engine-1 pid %s, database %s'
-            % (c.endpoint, c.engine_pids(1), c.name))
+def heat_resume(cluster, *args, **kwargs):
+    """Run the operators' command line tool against the cluster."""
+    return subprocess.Popen(
+        [os.path.join(cluster.bin_dir, 'heat-resume'), '--config-file',
+         cluster.conf_file, '--nodebug'] + list(args), **kwargs)
+
+
+def stock(clock):
+    print('\n== stock legacy Heat 27: the engine killed mid-create ==',
+          flush=True)
+    with harness.HeatCluster(engines=1, convergence_engine=False) as c:
         hc = c.client()
-        stack_id = hc.stacks.create(
-            stack_name='demo', template=templates.chains(
-                count=20, chains=4, create=2))['stack']['id']
-        say(started, 'creating stack %s: 20 resources, 4 chains of 5, '
-            '2 s each' % stack_id)
+        stack_id = hc.stacks.create(stack_name='demo-stock',
+                                    template=templates.chains(
+                                        count=20, chains=4, create=2)
+                                    )['stack']['id']
         scenario.wait_mid_create(hc, stack_id, min_complete=4)
-        if config:
-            scenario.wait_for_phase(c, stack_id, 'handler_returned')
         c.kill_engine(1)
-        states = scenario.db_resource_states(c, stack_id)
-        say(started, 'SIGKILLed engine-1 (master and worker): %s'
-            % counts(states))
+        clock.say('SIGKILLed engine-1; starting it again')
         c.start_engine(1)
-        say(started, 'started a new engine-1 process, pid %s'
-            % c.engine_pids(1))
         stack = c.wait_for_stack_status(
             stack_id, ('CREATE_COMPLETE', 'CREATE_FAILED'), timeout=120,
             fail_on=())
-        say(started, 'stack %s: %s' % (stack.stack_status,
-                                       stack.stack_status_reason))
-        states = scenario.resource_states(hc, stack_id)
-        say(started, 'resources: %s' % counts(states))
-        calls = scenario.handle_create_calls(c)
-        twice = sorted(n for n, k in calls.items() if k > 1)
-        say(started, 'handle_create calls: %d for %d resources; called '
-            'twice: %s' % (sum(calls.values()), len(calls),
-                           ', '.join(twice) or 'none'))
-        if config:
-            resumed = sorted(n for n, rec in scenario.task_records(
-                c, stack_id).items() if rec.get('resumed_by'))
-            say(started, 'polled from their saved cookie by the new engine '
-                '(handler not called again): %s'
-                % (', '.join(resumed) or 'none'))
-        for event in hc.events.list(stack_id):
-            reason = event.resource_status_reason or ''
-            if 'resumed' in reason or 'went down' in reason:
-                say(started, 'event: %s' % reason)
+        clock.say('stock Heat: %s (%s)' % (stack.stack_status,
+                                           stack.stack_status_reason))
+
+
+def takeover(clock, output):
+    print('\n== heat_resume: three engines and ZooKeeper ==', flush=True)
+    with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
+            engines=3, config={'heat_resume': {
+                'enabled': 'true', 'in_progress_policy': 'retry',
+                'zookeeper_hosts': zk.hosts,
+                'zookeeper_session_timeout': str(SESSION_TIMEOUT)}}) as c:
+        clock.say('heat-api %s; engines %s; ZooKeeper %s (session timeout '
+                  '%.0f s)' % (c.endpoint, ', '.join(
+                      '%s pid %s' % (c.engine_host(n), c.engine_pids(n)[0])
+                      for n in sorted(c.engines)), zk.hosts,
+                      SESSION_TIMEOUT))
+        hc = c.client()
+        stack_id = hc.stacks.create(
+            stack_name='demo', template=templates.chains(
+                count=30, chains=6, create=2))['stack']['id']
+        clock.say('creating stack demo (%s): 30 resources, 6 chains of 5, '
+                  '2 s each' % stack_id)
+        watch = heat_resume(c, 'watch', stack_id, '--interval', '0.5')
+        scenario.wait_mid_create(hc, stack_id, min_complete=12)
+        scenario.wait_for_phase(c, stack_id, 'handler_returned')
+        owner = c.lock_holder(stack_id)
+        c.kill_engine(owner)
+        clock.say('SIGKILLed %s, the owner of the create (master and '
+                  'worker)' % c.engine_host(owner))
+        status = watch.wait(timeout=300)
+        clock.say('heat-resume watch exited %d' % status)
+        stack = hc.stacks.get(stack_id)
+        clock.say('stack demo: %s' % stack.stack_status)
+        book = c.ledger()
+        clock.say('ledger: %d objects created for %d resources, created '
+                  'twice: %s' % (len(book.ops('create')),
+                                 len(book.created()),
+                                 book.duplicates() or 'none'))
+        os.makedirs(output, exist_ok=True)
+        for command, name in (('timeline', 'timeline.svg'),
+                              ('graph', 'graph.svg')):
+            path = os.path.join(output, name)
+            heat_resume(c, command, stack_id, '-o', path).wait()
+            clock.say('wrote %s' % path)
         return stack.stack_status
 
 
 def main(argv):
-    results = []
-    if '--only-plugin' not in argv:
-        results.append(('stock legacy Heat', run(
-            'stock legacy Heat 27 (no heat_resume)', None, False)))
-    results.append(('heat_resume', run(
-        'heat_resume enabled', PLUGIN, True)))
-    print()
-    for title, status in results:
-        print('%-18s %s' % (title, status))
-    return 0 if results[-1][1] == 'CREATE_COMPLETE' else 1
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--stock', action='store_true',
+                        help='first show stock legacy Heat failing')
+    parser.add_argument('--output', default='demo-output',
+                        help='where the pictures go (default: %(default)s)')
+    args = parser.parse_args(argv)
+    clock = Clock()
+    if args.stock:
+        stock(clock)
+    status = takeover(clock, os.path.abspath(args.output))
+    return 0 if status == 'CREATE_COMPLETE' else 1
 
 
 if __name__ == '__main__':

@@ -318,7 +318,7 @@ def takeovers(report, events=(), task_bars=()):
 
     From the operation record while it exists, the stack's "resumed by"
     events after it is gone, and the task records' resumed_by entries; a
-    takeover named by several is kept once, at its earliest time.
+    takeover named by several is kept once, at its earliest precise time.
     """
     found = {}
 
@@ -336,8 +336,10 @@ def takeovers(report, events=(), task_bars=()):
             note(parse_time(entry.get('at')), entry.get('from'),
                  entry.get('engine'))
     for event in events:
+        # only when nothing else tells: MySQL keeps whole seconds of
+        # created_at, the records keep microseconds
         match = RESUMED_EVENT.search(event.resource_status_reason or '')
-        if match:
+        if match and (match.group(2), match.group(1)) not in found:
             note(parse_time(event.created_at), match.group(2),
                  match.group(1))
     result = [pictures.Takeover(at, to, frm)
