@@ -112,6 +112,16 @@ def _check_jar():
                            % ZOOKEEPER_JAR)
 
 
+def wait_for(predicate, timeout=10, interval=0.05):
+    """Poll ``predicate`` until it is true; False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
 class ZooKeeperServer(fixtures.Fixture):
     """``hosts`` is the connection string once set up."""
 

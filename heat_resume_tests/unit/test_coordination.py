@@ -19,13 +19,7 @@ from heat_resume_tests.unit import base
 from heat_resume_tests import zookeeper
 
 
-def wait_for(predicate, timeout=10, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+wait_for = zookeeper.wait_for
 
 
 class CoordinationTest(testtools.TestCase):

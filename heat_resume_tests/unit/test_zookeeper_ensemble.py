@@ -30,13 +30,7 @@ from heat_resume_tests import zookeeper
 SESSION_TIMEOUT = 4.0
 
 
-def wait_for(predicate, timeout=10, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
+wait_for = zookeeper.wait_for
 
 
 class LeaderLossTest(testtools.TestCase):
