@@ -26,6 +26,7 @@ import threading
 from kazoo import client as kazoo_client
 from kazoo import exceptions as kazoo_exceptions
 from kazoo.protocol import states
+from kazoo import retry as kazoo_retry
 from kazoo import security
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -67,14 +68,22 @@ def _handler():
 
 
 def client_from_conf(opts):
-    """A KazooClient (not started) from the ``[heat_resume]`` options."""
+    """A KazooClient (not started) from the ``[heat_resume]`` options.
+
+    The retries sleep with the handler's own sleep: kazoo refuses retries
+    given as dicts (which sleep with time.sleep) with its eventlet handler.
+    """
+    handler = _handler()
     kwargs = {
         'hosts': ','.join(opts.zookeeper_hosts),
         'timeout': opts.zookeeper_session_timeout,
-        'connection_retry': {'max_tries': opts.zookeeper_connection_retries,
-                             'delay': 0.2, 'max_delay': 2.0},
-        'command_retry': {'max_tries': 3, 'delay': 0.2, 'max_delay': 1.0},
-        'handler': _handler(),
+        'connection_retry': kazoo_retry.KazooRetry(
+            max_tries=opts.zookeeper_connection_retries, delay=0.2,
+            max_delay=2.0, sleep_func=handler.sleep_func),
+        'command_retry': kazoo_retry.KazooRetry(
+            max_tries=3, delay=0.2, max_delay=1.0,
+            sleep_func=handler.sleep_func),
+        'handler': handler,
     }
     if opts.zookeeper_username:
         credentials = '%s:%s' % (opts.zookeeper_username,

@@ -216,7 +216,9 @@ def do_resume(stack_id, yes=False):
                 'stack %s was not resumed: another engine took it, or it '
                 'cannot be resumed (see the log)' % row.id)
         print('resuming stack %s as engine %s' % (row.id, engine_id))
-        thread.join()
+        # a threading.Thread from Heat >= 25, an oslo.service (eventlet)
+        # Thread with wait() instead of join() from 24.x
+        thread.join() if hasattr(thread, 'join') else thread.wait()
     do_status(row.id)
     row = report.find_stack(ctx, row.id)
     return EXIT_OK if row.status == report.COMPLETE else EXIT_FAILED

@@ -149,8 +149,9 @@ class LifecycleTest(base.HeatResumeTestCase):
                              self.stack['b'].state)
 
     def test_check_aggregates_failures(self):
+        # create: Heat 24.x's TestResource has no handle_check of its own
         self.patchobject(test_resource.TestResource, 'handle_check',
-                         side_effect=ValueError('broken'))
+                         side_effect=ValueError('broken'), create=True)
         self.stack.check()
         self.assertEqual(('CHECK', 'FAILED'), self.stack.state)
         self.assertEqual(('CHECK', 'FAILED'), self.stack['a'].state)
