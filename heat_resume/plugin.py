@@ -3,7 +3,9 @@
 heat-engine loads the ``heat.stack_lifecycle_plugins`` entry points while
 it builds its global environment, before the engine service starts;
 importing this module registers the ``[heat_resume]`` options and installs
-the seam. The lifecycle plugin itself does nothing: it is only the door.
+the seam (which, on a Heat with patches/ applied, uses Heat's own
+extension point where there is one: extension.py). The lifecycle plugin
+itself does nothing: it is only the door.
 """
 
 from heat.engine import lifecycle_plugin

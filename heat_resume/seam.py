@@ -1,13 +1,18 @@
 """The only module that patches Heat.
 
-Every Heat symbol heat_resume replaces or wraps, checked against
-openstack-heat 27.0.0 and 27.0.1 (2026.2):
+Every Heat symbol heat_resume replaces or wraps, checked against each
+release in CHECKED_RELEASES (2025.1, 2026.1, 2026.2; the same shapes in
+all three):
 
 ==============================================  ===========================
 heat.engine.scheduler.DependencyTaskGroup       replaced by a subclass,
                                                 ParallelTaskGroup (looked
                                                 up on the module at call
                                                 time by stack.py, update.py)
+                                                -- on a Heat with patches/
+                                                applied, chosen by Heat's
+                                                option instead, not
+                                                patched (extension.py)
 heat.engine.resource.Resource.action_handler_task
                                                 wrapped: recorded handler
                                                 steps (actions.run_handler)
@@ -50,6 +55,7 @@ when one does not.
 """
 
 import functools
+from importlib import metadata as importlib_metadata
 import inspect
 
 from oslo_config import cfg
@@ -63,6 +69,7 @@ from heat.engine import stack as heat_stack
 
 from heat_resume import actions
 from heat_resume import current
+from heat_resume import extension
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume import takeover
@@ -71,12 +78,24 @@ from heat_resume import taskgroup
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-CHECKED_VERSIONS = ('27.0.0', '27.0.1')
+# Release series -> the openstack-heat versions checked: EXPECTED_SHAPE,
+# the unit tests (tox -e py3, py3-heat2026.1, py3-heat2025.1) and
+# heat-compat. The shape decides, not the version: a Heat of another
+# shape is refused, one of a version not listed here only warned about.
+CHECKED_RELEASES = {
+    '2025.1': ('24.1.2',),
+    '2026.1': ('26.0.2',),
+    '2026.2': ('27.0.0', '27.0.1'),
+}
+CHECKED_VERSIONS = tuple(version for series in sorted(CHECKED_RELEASES)
+                         for version in CHECKED_RELEASES[series])
 
 STACK_OPERATIONS = ('create', 'update', 'delete', 'suspend', 'resume',
                     'check')
 
-# (owner, attribute, parameters it must accept, in order)
+# (owner, attribute, parameters it must accept, in order): identical in
+# every checked release (what differs between them, e.g. the stack
+# thread's join() or wait(), is not in a signature and handled where used)
 EXPECTED_SHAPE = [
     (heat_scheduler, 'DependencyTaskGroup',
      ['dependencies', 'task', 'reverse', 'name', 'error_wait_time',
@@ -138,6 +157,20 @@ def check_shape():
         raise IncompatibleHeat('; '.join(problems))
 
 
+def known_releases():
+    """'2025.1 (openstack-heat 24.1.2), ...': for the log lines."""
+    return ', '.join('%s (openstack-heat %s)' % (
+        series, ', '.join(CHECKED_RELEASES[series]))
+        for series in sorted(CHECKED_RELEASES))
+
+
+def heat_version():
+    try:
+        return importlib_metadata.version('openstack-heat')
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
 def installed():
     return bool(_originals)
 
@@ -147,16 +180,25 @@ def install():
     if installed():
         sync_conf()
         return True
+    version = heat_version()
     try:
         check_shape()
     except IncompatibleHeat as exc:
-        LOG.error('heat_resume is NOT installed: this Heat does not look '
-                  'like the one it was written for (checked: %(versions)s). '
-                  'The engine runs stock Heat. Details: %(details)s',
-                  {'versions': ', '.join(CHECKED_VERSIONS), 'details': exc})
+        LOG.error('heat_resume is NOT installed: this Heat (openstack-heat '
+                  '%(version)s) does not have the shape of the releases it '
+                  'was checked against: %(known)s. The engine runs stock '
+                  'Heat. Details: %(details)s',
+                  {'version': version, 'known': known_releases(),
+                   'details': exc})
         return False
-    _patch(heat_scheduler, 'DependencyTaskGroup',
-           taskgroup.ParallelTaskGroup)
+    if version not in CHECKED_VERSIONS:
+        LOG.warning('heat_resume was not checked against openstack-heat '
+                    '%(version)s (checked: %(known)s); its shape matches, '
+                    'so it is installed', {'version': version,
+                                           'known': known_releases()})
+    if not extension.install():  # else Heat's own option selects it
+        _patch(heat_scheduler, 'DependencyTaskGroup',
+               taskgroup.ParallelTaskGroup)
     _patch(heat_resource.Resource, 'action_handler_task',
            _wrap_action_handler_task(
                heat_resource.Resource.action_handler_task))
@@ -189,11 +231,13 @@ def uninstall():
     for (owner, name), original in _originals.items():
         setattr(owner, name, original)
     _originals.clear()
+    extension.uninstall()
     CONF.clear_override('convergence_engine')
 
 
 def sync_conf():
     """Make new stacks legacy stacks while heat_resume is enabled."""
+    extension.sync_conf()
     if CONF.heat_resume.enabled:
         CONF.set_override('convergence_engine', False)
     else:
