@@ -55,6 +55,9 @@ Environment variables:
     concurrently).
 """
 
+import collections
+import glob
+import json
 import os
 import secrets
 import shutil
@@ -80,6 +83,8 @@ DEFAULT_DB_URL = 'mysql+pymysql://root:@127.0.0.1:3306'
 DEFAULT_RABBIT_URL = 'rabbit://guest:guest@127.0.0.1:5672'
 RESOURCES_DIR = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), 'resources')
+# resources/bench_probe.py counts into this directory when it is set
+BENCH_ENV = 'HEAT_RESUME_BENCH_DIR'
 
 
 class ClusterError(Exception):
@@ -107,6 +112,30 @@ def _group_members(pgid):
         if fields[0] != 'Z' and int(fields[2]) == pgid:
             pids.append(int(entry))
     return pids
+
+
+def _proc_cpu_seconds(pid):
+    """utime + stime of a process, in seconds; 0 once it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            stat = f.read()
+    except OSError:
+        return 0.0
+    # fields after "(comm)" start at field 3 (state); utime, stime: 14, 15
+    fields = stat[stat.rindex(')') + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _proc_peak_rss(pid):
+    """VmHWM of a process, in bytes; 0 once it is gone."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _free_port():
@@ -193,11 +222,16 @@ class HeatCluster(fixtures.Fixture):
         $HEAT_RESUME_DB_URL or the local MariaDB.
     :param rabbit: a services.RabbitMQServer to use instead of the
         machine's broker.
+    :param bench_dir: a directory where the engines' bench probe
+        (resources/bench_probe.py) writes their SQL and ZooKeeper counts;
+        read them with probe_counts().
     """
 
     def __init__(self, engines=1, convergence_engine=True, config=None,
-                 startup_timeout=90, stop_grace=3, db_url=None, rabbit=None):
+                 startup_timeout=90, stop_grace=3, db_url=None, rabbit=None,
+                 bench_dir=None):
         super(HeatCluster, self).__init__()
+        self.bench_dir = bench_dir
         self.db_server_url = db_url
         self.rabbit = rabbit
         self.engine_count = engines
@@ -418,10 +452,16 @@ class HeatCluster(fixtures.Fixture):
             self.engine_host(n),
             [self._bin('heat-engine'), '--config-file', self.conf_file,
              '--config-file', conf],
-            self.log_dir, self.workdir,
-            env=dict(os.environ, **{ledger.ENV: self.ledger_path}))
+            self.log_dir, self.workdir, env=self._engine_env())
         if wait:
             self.current_engine_ids[n] = self.wait_engine_up(n)
+
+    def _engine_env(self):
+        env = dict(os.environ, **{ledger.ENV: self.ledger_path})
+        env.pop(BENCH_ENV, None)
+        if self.bench_dir:
+            env[BENCH_ENV] = self.bench_dir
+        return env
 
     def engine_id(self, n):
         """Engine id of engine ``n``'s current incarnation."""
@@ -456,6 +496,45 @@ class HeatCluster(fixtures.Fixture):
     def engine_pids(self, n):
         """Pids of engine ``n``'s live processes (master and worker)."""
         return self.engines[n].members() if n in self.engines else []
+
+    # -- resource usage (bench) --------------------------------------------
+
+    def engine_cpu_seconds(self, n):
+        """CPU seconds used so far by engine ``n``'s live processes."""
+        return sum(_proc_cpu_seconds(pid) for pid in self.engine_pids(n))
+
+    def engine_peak_rss(self, n):
+        """Peak RSS in bytes of engine ``n``'s largest process.
+
+        That is its worker, where stacks run, once it did some work; a sum
+        would count twice what the worker shares with its master since
+        the fork. Since the start or since reset_engine_peak_rss(n).
+        """
+        return max([_proc_peak_rss(pid) for pid in self.engine_pids(n)],
+                   default=0)
+
+    def reset_engine_peak_rss(self, n):
+        """Make VmHWM start again from the current RSS (Linux >= 4.0)."""
+        for pid in self.engine_pids(n):
+            try:
+                with open('/proc/%d/clear_refs' % pid, 'w') as f:
+                    f.write('5')
+            except OSError:
+                pass  # gone meanwhile
+
+    def probe_counts(self):
+        """Sums of every engine process's bench probe counters so far.
+
+        ``{'sql': statements, 'zk': Counter(request type: n)}``; processes
+        that died keep their last counts (written every 0.2 s).
+        """
+        total = {'sql': 0, 'zk': collections.Counter()}
+        for path in glob.glob(os.path.join(self.bench_dir, '*.json')):
+            with open(path) as f:
+                data = json.load(f)
+            total['sql'] += data['sql']
+            total['zk'].update(data['zk'])
+        return total
 
     def lock_holder(self, stack_id):
         """Number of the engine holding the stack's lock, or None.
