@@ -130,9 +130,12 @@ class StackLock(object):
         try:
             self._lock.release()
         except kazoo_exceptions.KazooException as exc:
+            # the session may outlive the connection: release it once
+            # connected again (a session that ends takes the node along)
             LOG.warning('Could not release the ZooKeeper lock of stack '
-                        '%(stack)s: %(exc)s', {'stack': self.stack_id,
-                                               'exc': exc})
+                        '%(stack)s now (%(exc)s): released when ZooKeeper '
+                        'is back', {'stack': self.stack_id, 'exc': exc})
+            self._coordinator._release_later(self._lock, self.stack_id)
 
 
 class Coordinator(object):
@@ -149,6 +152,7 @@ class Coordinator(object):
         self._versions = versions or {}
         self._members = set()
         self._locks = set()
+        self._unreleased = {}
         self._guard = threading.Lock()
         self._connected = threading.Event()
         self._watching = False
@@ -209,6 +213,7 @@ class Coordinator(object):
             self._connected.clear()
             with self._guard:
                 lost, self._locks = list(self._locks), set()
+                self._unreleased = {}
             for lock in lost:
                 lock.lost = True
             LOG.error('ZooKeeper session of engine %(engine)s lost: it '
@@ -219,12 +224,26 @@ class Coordinator(object):
                 self.client.handler.spawn(self._on_session_lost, lost)
 
     def _joined(self):
-        try:
-            self._register()
-        except kazoo_exceptions.KazooException as exc:
-            LOG.error('Engine %(engine)s could not register in ZooKeeper: '
-                      '%(exc)s', {'engine': self.engine_id, 'exc': exc})
-            return
+        # a connection that drops again while registering gets a new
+        # CONNECTED event (and a new _joined) when it comes back; until
+        # then, keep trying while the client says it is connected
+        delay = 0.2
+        while True:
+            try:
+                self._register()
+                break
+            except kazoo_exceptions.KazooException as exc:
+                LOG.error('Engine %(engine)s could not register in '
+                          'ZooKeeper: %(exc)s', {'engine': self.engine_id,
+                                                 'exc': exc})
+                if not self.client.connected:
+                    return
+                self.client.handler.sleep_func(delay)
+                delay = min(delay * 2, 2.0)
+        with self._guard:
+            unreleased, self._unreleased = self._unreleased, {}
+        for lock, stack_id in unreleased.items():
+            _release_quietly(lock, stack_id)
         self.state = CONNECTED
         self._connected.set()
         LOG.info('Engine %(engine)s is a member in ZooKeeper (%(path)s)',
@@ -278,7 +297,15 @@ class Coordinator(object):
         lock = self.client.Lock(self.lock_path(stack_id), self.engine_id)
         if not lock.acquire(blocking=False):
             return None
-        stat = self.client.exists('%s/%s' % (lock.path, lock.node))
+        try:
+            stat = self.client.exists('%s/%s' % (lock.path, lock.node))
+        except kazoo_exceptions.KazooException:
+            # never keep a lock node nobody knows of: a session that
+            # survives would hold the stack against every engine
+            _release_quietly(lock, stack_id)
+            raise CoordinationUnavailable(
+                'engine %s lost ZooKeeper while locking stack %s' % (
+                    self.engine_id, stack_id))
         held = StackLock(self, stack_id, lock, stat.czxid)
         with self._guard:
             self._locks.add(held)
@@ -296,3 +323,15 @@ class Coordinator(object):
     def _forget(self, lock):
         with self._guard:
             self._locks.discard(lock)
+
+    def _release_later(self, lock, stack_id):
+        with self._guard:
+            self._unreleased[lock] = stack_id
+
+
+def _release_quietly(lock, stack_id):
+    try:
+        lock.release()
+    except kazoo_exceptions.KazooException as exc:
+        LOG.warning('Could not release the ZooKeeper lock of stack '
+                    '%(stack)s: %(exc)s', {'stack': stack_id, 'exc': exc})

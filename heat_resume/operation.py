@@ -20,6 +20,7 @@ from oslo_log import log as logging
 
 from heat.common import exception
 from heat.engine import stack as heat_stack
+from heat.objects import stack_lock as stack_lock_object
 
 from heat_resume import coordination
 from heat_resume import current
@@ -70,6 +71,9 @@ class Operation(object):
         coordinator = coordination.active()
         if coordinator is None:
             return
+        # a loss this process noted for an earlier operation on the stack
+        # is not this one's
+        Operation._lost.discard(self.stack_id)
         lock = coordinator.lock(self.stack_id)
         if lock is None:
             raise exception.ActionInProgress(stack_name=self.stack.name,
@@ -201,6 +205,23 @@ class Operation(object):
     @staticmethod
     def released(stack_context, stack_id):
         progress.delete_operation(stack_context, stack_id)
+
+    @staticmethod
+    def abandoned(stack_context, stack_id, engine_id):
+        """Free Heat's stack_lock after a lost operation, if still ours.
+
+        A peer that took the operation over holds the lock already (it
+        stole it), and the release, keyed on this engine's id, changes
+        nothing. When no peer did (every engine lost ZooKeeper for a
+        while: this one fenced itself, and its session came back), the
+        stack would otherwise stay locked by a live engine that runs
+        nothing for it, and no sweep would ever resume it.
+        """
+        if stack_lock_object.StackLock.release(stack_context, stack_id,
+                                               engine_id) is None:
+            LOG.info('Engine %(engine)s released the stack lock of '
+                     '%(stack)s: any engine can resume the operation',
+                     {'engine': engine_id, 'stack': stack_id})
 
     def task_for(self, resource, task):
         """The task that does ``resource``'s part of this operation.

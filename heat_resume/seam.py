@@ -318,6 +318,7 @@ def _wrap_persist(original):
             LOG.warning('Engine %(engine)s lost stack %(stack)s: its final '
                         'state is not written', {'engine': engine_id,
                                                  'stack': stack_id})
+            operation.Operation.abandoned(self.context, stack_id, engine_id)
             return None
         result = original(self, engine_id)
         if stack_id is not None and operation.managed(self):

@@ -4,9 +4,12 @@ import json
 import threading
 import time
 
-from kazoo import client as kazoo_client
+import fixtures
 from heat.common import exception
+from heat.objects import stack_lock as stack_lock_object
+from kazoo import client as kazoo_client
 from kazoo import exceptions as kazoo_exceptions
+from kazoo.recipe import lock as kazoo_lock
 from oslo_config import cfg
 import testtools
 
@@ -129,6 +132,37 @@ class CoordinationTest(testtools.TestCase):
         self.assertTrue(wait_for(lambda: a.state == coordination.CONNECTED))
         self.assertTrue(held.held())
 
+    def test_lock_not_released_in_an_outage_is_released_once_back(self):
+        a = self.coordinator('engine-a')
+        b = self.coordinator('engine-b')
+        held = a.lock('stack-1')
+        original = kazoo_lock.Lock.release
+        calls = []
+
+        def release(lock):
+            calls.append(lock)
+            if len(calls) == 1:
+                raise kazoo_exceptions.ConnectionLoss()
+            return original(lock)
+
+        self.useFixture(fixtures.MockPatchObject(
+            kazoo_lock.Lock, 'release', autospec=True, side_effect=release))
+        held.release()
+        # the session lives on: the node would hold the stack forever
+        self.assertEqual('engine-a', b.holder('stack-1'))
+        a._joined()  # what a reconnection (CONNECTED) runs
+        self.assertIsNone(b.holder('stack-1'))
+        self.assertEqual(2, len(calls))
+
+    def test_lock_node_is_not_kept_when_locking_fails_half_way(self):
+        a = self.coordinator('engine-a')
+        b = self.coordinator('engine-b')
+        self.useFixture(fixtures.MockPatchObject(
+            a.client, 'exists', side_effect=kazoo_exceptions.ConnectionLoss()))
+        self.assertRaises(coordination.CoordinationUnavailable,
+                          a.lock, 'stack-1')
+        self.assertIsNone(b.holder('stack-1'))
+
     def test_unreachable_zookeeper_is_a_clear_error(self):
         self.zk.stop()
         coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
@@ -229,6 +263,53 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
                               'CREATE', 'IN_PROGRESS')
         self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
         self.assertTrue(operation.Operation.fenced_away(stack.id))
+
+    def fenced_create(self, lock_holder):
+        """A create fenced by its own lost session; Heat's lock is
+        ``lock_holder``'s when the thread ends."""
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        stack_lock_object.StackLock.create(stack.context, stack.id,
+                                           'engine-a')
+        op = operation.Operation.begin(stack, 'CREATE')
+        op.fenced = 'its ZooKeeper session was lost'
+        with current.bound(op):
+            self.assertRaises(operation.OwnershipLost, stack.state_set,
+                              'CREATE', 'COMPLETE', 'done')
+        op.end()
+        if lock_holder != 'engine-a':
+            stack_lock_object.StackLock.steal(stack.context, stack.id,
+                                              'engine-a', lock_holder)
+        stack.persist_state_and_release_lock('engine-a')
+        return stack
+
+    def test_fenced_owner_frees_heats_lock_for_a_resume(self):
+        # every engine lost ZooKeeper, none took over: the stack must not
+        # stay locked by a live engine that runs nothing for it
+        stack = self.fenced_create('engine-a')
+        self.assertIsNone(stack_lock_object.StackLock.get_engine_id(
+            stack.context, stack.id))
+        self.assertIsNone(self.coord.holder(stack.id))
+        record, _ = progress.load_operation(stack.context, stack.id)
+        self.assertEqual('CREATE', record['op'])  # kept for the resume
+
+    def test_fenced_owner_leaves_a_stolen_lock_alone(self):
+        stack = self.fenced_create('engine-b')
+        self.assertEqual('engine-b', stack_lock_object.StackLock.
+                         get_engine_id(stack.context, stack.id))
+
+    def test_a_new_operation_forgets_an_earlier_loss(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        first = operation.Operation.begin(stack, 'UPDATE')
+        first.fenced = 'its ZooKeeper session was lost'
+        with current.bound(first):
+            self.assertRaises(operation.OwnershipLost, stack.state_set,
+                              'UPDATE', 'COMPLETE', 'done')
+        first.end()  # an update releases Heat's lock without persist
+        second = operation.Operation.begin(stack, 'CHECK')
+        self.addCleanup(second.release_lock)
+        self.assertFalse(operation.Operation.fenced_away(stack.id))
 
 
 class HandlerTest(testtools.TestCase):
