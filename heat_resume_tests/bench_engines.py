@@ -421,10 +421,12 @@ def run_kind(kind, rows, args, rng, checkpoint):
                     result['delete']['status'] != 'ok':
                 break  # a stack may still run: the rest would suffer
         if kind == 'heat_resume':
-            results['takeover'] = {
-                sig.name: takeovers(cluster, sig, runs, rng)
-                for sig, runs in ((signal.SIGKILL, args.kills),
-                                  (signal.SIGTERM, args.stops))}
+            results['takeover'] = {}
+            for sig, runs in ((signal.SIGKILL, args.kills),
+                              (signal.SIGTERM, args.stops)):
+                results['takeover'][sig.name] = takeovers(cluster, sig, runs,
+                                                          rng)
+                checkpoint(results)
         return results
 
 
@@ -598,9 +600,27 @@ def target_lines(results):
         if not case['critical_path']:
             lines.extend(speedup_lines(by_kind, case))
     lines.extend(takeover_targets(results))
+    lines.append('  ZooKeeper requests per stack operation independent of '
+                 'the resource count: %s' % zk_verdict(results))
     lines.append('  ZooKeeper requests per stack operation: %s' %
                  zk_summary(results))
     return lines
+
+
+def zk_verdict(results):
+    """Met when every create (every delete) made as many requests."""
+    totals = collections.defaultdict(set)
+    for case in results['cases']:
+        for op in ('create', 'delete'):
+            fig = figure(results['kinds'], 'heat_resume', case, op)
+            if fig and fig['status'] == 'ok':
+                totals[op].add(sum(fig['zk'].values()) / case['stack_ops'])
+    if not totals:
+        return 'not measured'
+    met = all(len(values) == 1 for values in totals.values())
+    return '%s (%s)' % ('met' if met else 'MISSED', ', '.join(
+        '%s %s' % (op, '/'.join('%.1f' % v for v in sorted(values)))
+        for op, values in sorted(totals.items())))
 
 
 def verdict(value, met, spec):
@@ -646,8 +666,8 @@ def zk_summary(results):
             if fig and fig['status'] == 'ok':
                 per_op = {k: v / case['stack_ops']
                           for k, v in sorted(fig['zk'].items())}
-                parts.append('%s %s (%d res/stack): %s' % (
-                    case['name'], op, case['resources'] // case['stack_ops'],
+                parts.append('%s %s (%d resources, %d stacks): %s' % (
+                    case['name'], op, case['resources'], case['stack_ops'],
                     ' '.join('%s %.1f' % kv for kv in per_op.items())))
     return ('\n    ' + '\n    '.join(parts)) if parts else 'not measured'
 
@@ -678,8 +698,9 @@ def chart(results, path):
         bars = ax.bar(xs, heights, width, label=TITLES[kind])
         for bar, hatch, height in zip(bars, hatches, heights):
             bar.set_hatch(hatch)
-            ax.annotate('%.3g' % height, (bar.get_x() + width / 2, height),
-                        ha='center', va='bottom', fontsize=6)
+            ax.annotate('>%.0f' % height if hatch else '%.3g' % height,
+                        (bar.get_x() + width / 2, height), ha='center',
+                        va='bottom', fontsize=6)
     ax.set_yscale('log')
     ax.set_ylim(top=ax.get_ylim()[1] * 1.6)  # room for the labels
     ax.set_ylabel('wall time, s (log scale; hatched: timeout)')
@@ -748,6 +769,19 @@ def machine():
             'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
 
 
+def replay(paths):
+    """Saved figures; a kind measured again in a later file wins."""
+    results = None
+    for path in paths:
+        with open(path) as f:
+            saved = json.load(f)
+        if results is None:
+            results = saved
+        else:
+            results['kinds'].update(saved['kinds'])
+    return results
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
@@ -755,18 +789,24 @@ def main(argv):
     parser.add_argument('--only', default=','.join(KINDS),
                         help='comma-separated kinds among %s' % ', '.join(
                             KINDS))
-    parser.add_argument('--chart', default='bench-engines.png')
+    parser.add_argument('--chart', default='bench-engines.png',
+                        help='the PNG to write; the figures go to the same '
+                        'name with .json')
     parser.add_argument('--timeout', type=float, default=300,
                         help='seconds before one run is reported "timeout"')
-    parser.add_argument('--kills', type=int)
-    parser.add_argument('--stops', type=int)
-    parser.add_argument('--seed', type=int, default=random.randrange(10**6))
-    parser.add_argument('--replay', metavar='FILE.json',
-                        help='print and chart saved figures, run nothing')
+    parser.add_argument('--kills', type=int,
+                        help='SIGKILLs of the owner (default 20, quick 3)')
+    parser.add_argument('--stops', type=int,
+                        help='SIGTERMs of the owner (default 5, quick 1)')
+    parser.add_argument('--seed', type=int, default=random.randrange(10**6),
+                        help='of the random kill moments')
+    parser.add_argument('--replay', metavar='FILE.json', nargs='+',
+                        help='print and chart saved figures, run nothing; '
+                        'with several files, the kinds of the later ones '
+                        'replace those of the earlier ones')
     args = parser.parse_args(argv)
     if args.replay:
-        with open(args.replay) as f:
-            results = json.load(f)
+        results = replay(args.replay)
     else:
         args.only = [k for k in args.only.split(',') if k]
         if set(args.only) - set(KINDS):
