@@ -129,6 +129,28 @@ def register_opts(conf=cfg.CONF):
     conf.register_opts(ALL_OPTS, group=GROUP)
 
 
+def sizing_warnings(conf=cfg.CONF):
+    """What in heat.conf does not fit heat_resume's concurrency.
+
+    Each resource action in flight holds a database connection while it
+    writes; oslo.db closes every connection beyond ``max_pool_size`` when
+    it is returned, so a pool smaller than ``max_concurrency`` opens (TCP,
+    MySQL handshake, TLS context) a connection for most writes: 16 % of an
+    engine's time in the benchmarks.
+    """
+    warnings = []
+    pool = getattr(getattr(conf, 'database', None), 'max_pool_size', None)
+    want = conf[GROUP].max_concurrency
+    if pool is not None and 0 < pool < want:
+        warnings.append(
+            '[database] max_pool_size = %d is below [heat_resume] '
+            'max_concurrency = %d: resource actions will open a new database '
+            'connection for most writes. Set max_pool_size to at least %d '
+            '(and keep engines x (max_pool_size + max_overflow) within the '
+            'database server\'s connection limit).' % (pool, want, want))
+    return warnings
+
+
 def list_opts():
     """Options for oslo-config-generator, as deep copies."""
     return [(GROUP, copy.deepcopy(ALL_OPTS))]

@@ -86,10 +86,13 @@ class Operation(object):
         """Raise OwnershipLost unless this engine may still write ``what``.
 
         Local knowledge first (the ZooKeeper session, waiting out a
-        suspension), then the database: the operation record carries the
-        token of its current owner, which a takeover replaces before it
-        writes anything. A zombie (an engine paused past its session)
-        finds the new token there even before its client notices.
+        suspension, and its lease: a session the server surely still has
+        keeps this engine's lock, so nobody else can own the stack), then
+        the database: the operation record carries the token of its
+        current owner, which a takeover replaces before it writes
+        anything. A zombie (an engine paused past its session, whose lease
+        has run out) finds the new token there even before its client
+        notices.
         """
         if self.lock is None:
             return
@@ -97,7 +100,7 @@ class Operation(object):
             timeout = CONF.heat_resume.zookeeper_session_timeout
             if not self.lock.wait_held(timeout):
                 self.fenced = 'its ZooKeeper session was lost'
-            else:
+            elif not self.lock.proven():
                 record, _ = progress.load_operation(self.stack.context,
                                                     self.stack_id)
                 if record is None:

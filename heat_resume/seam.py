@@ -68,6 +68,7 @@ from heat.engine import service as heat_service
 from heat.engine import stack as heat_stack
 
 from heat_resume import actions
+from heat_resume import conf
 from heat_resume import current
 from heat_resume import extension
 from heat_resume import operation
@@ -288,6 +289,9 @@ def _wrap_engine_start(original):
     @functools.wraps(original)
     def start(self):
         result = original(self)
+        if CONF.heat_resume.enabled:
+            for warning in conf.sizing_warnings(CONF):
+                LOG.warning(warning)
         if CONF.heat_resume.enabled and CONF.heat_resume.zookeeper_hosts:
             takeover.join(self)
         return result

@@ -1,3 +1,4 @@
+from oslo_config import cfg
 import testtools
 
 from heat_resume import conf
@@ -31,3 +32,25 @@ class ConfTest(testtools.TestCase):
         opts = {o.name: o for o in conf.heat_resume_opts}
         self.assertFalse(opts['enabled'].default)
         self.assertEqual('fail', opts['in_progress_policy'].default)
+
+
+class SizingTest(testtools.TestCase):
+    def conf(self, **database):
+        from oslo_db import options as db_options
+        opts = cfg.ConfigOpts()
+        conf.register_opts(opts)
+        db_options.set_defaults(opts)
+        opts([], default_config_files=[])
+        for name, value in database.items():
+            opts.set_override(name, value, 'database')
+        return opts
+
+    def test_a_pool_below_the_concurrency_is_named(self):
+        warnings = conf.sizing_warnings(self.conf(max_pool_size=5))
+        self.assertEqual(1, len(warnings))
+        self.assertIn('max_pool_size = 5 is below [heat_resume] '
+                      'max_concurrency = 16', warnings[0])
+
+    def test_a_pool_that_fits_is_quiet(self):
+        self.assertEqual([], conf.sizing_warnings(self.conf(
+            max_pool_size=20)))

@@ -109,8 +109,9 @@ class CoordinationTest(testtools.TestCase):
         self.assertTrue(wait_for(lambda: 'engine-a' in b.members()))
 
     def test_connection_loss_suspends_then_resumes_the_session(self):
-        # a session long enough to outlive the server's restart
-        self.conf.set_override('zookeeper_session_timeout', 10.0, conf.GROUP)
+        # a session long enough to outlive the server's restart, even on
+        # a loaded machine where the JVM takes seconds to start
+        self.conf.set_override('zookeeper_session_timeout', 20.0, conf.GROUP)
         a = self.coordinator('engine-a')
         held = a.lock('stack-1')
         self.zk.stop()
@@ -121,12 +122,12 @@ class CoordinationTest(testtools.TestCase):
         # a writer waits out the suspension instead of giving up
         waited = []
         writer = threading.Thread(
-            target=lambda: waited.append(held.wait_held(10)))
+            target=lambda: waited.append(held.wait_held(20)))
         writer.start()
         time.sleep(0.5)
         early = list(waited)
         self.zk.start()
-        writer.join(15)
+        writer.join(25)
         self.assertEqual([], early)
         self.assertEqual([True], waited)
         self.assertTrue(wait_for(lambda: a.state == coordination.CONNECTED))
@@ -162,6 +163,20 @@ class CoordinationTest(testtools.TestCase):
         self.assertRaises(coordination.CoordinationUnavailable,
                           a.lock, 'stack-1')
         self.assertIsNone(b.holder('stack-1'))
+
+    def test_lease_is_renewed_and_ends_with_the_connection(self):
+        a = self.coordinator('engine-a')  # session timeout 2 s
+        self.assertTrue(a.session_proven())
+        first = a._proven_at
+        # renewed every half second: proven long after its first half
+        time.sleep(1.5)
+        self.assertTrue(a.session_proven())
+        self.assertGreater(a._proven_at, first)
+        self.zk.stop()
+        self.assertTrue(wait_for(lambda: a.state != coordination.CONNECTED))
+        self.assertFalse(a.session_proven())
+        self.zk.start()
+        self.assertTrue(wait_for(lambda: a.session_proven(), timeout=15))
 
     def test_unreachable_zookeeper_is_a_clear_error(self):
         self.zk.stop()
@@ -256,13 +271,32 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
         op = operation.Operation.begin(stack, 'CREATE')
         self.addCleanup(op.release_lock)
         record, key = progress.load_operation(stack.context, stack.id)
-        record['token'] = -1  # another engine took it over
+        record['token'] = -1  # another engine took it over...
         progress.update_operation(stack.context, stack.id, record, key)
+        self.coord._proven_at = None  # ...while this one was paused
         with current.bound(op):
             self.assertRaises(operation.OwnershipLost, stack['a'].state_set,
                               'CREATE', 'IN_PROGRESS')
         self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
         self.assertTrue(operation.Operation.fenced_away(stack.id))
+
+    def test_a_proven_session_needs_no_database_read(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        op = operation.Operation.begin(stack, 'CREATE')
+        self.addCleanup(op.release_lock)
+        self.assertTrue(self.coord.session_proven())
+        reads = self.useFixture(fixtures.MockPatchObject(
+            progress, 'load_operation', wraps=progress.load_operation)).mock
+        with current.bound(op):
+            stack['a'].state_set('CREATE', 'IN_PROGRESS')
+        self.assertEqual(0, reads.call_count)
+        # a lease that ran out (a pause) asks the database again
+        self.coord._proven_at = time.monotonic() - 60
+        with current.bound(op):
+            stack['a'].state_set('CREATE', 'COMPLETE')
+        self.assertEqual(1, reads.call_count)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack['a'].state)
 
     def fenced_create(self, lock_holder):
         """A create fenced by its own lost session; Heat's lock is
