@@ -209,11 +209,8 @@ def cluster_config(kind, zk_hosts):
     config = {'DEFAULT': {'debug': False, 'rpc_response_timeout': 300},
               'database': {'max_pool_size': 20, 'max_overflow': 20}}
     if kind == 'heat_resume':
-        config['heat_resume'] = {
-            'enabled': True, 'in_progress_policy': 'retry',
-            'zookeeper_hosts': zk_hosts,
-            'zookeeper_session_timeout': SESSION_TIMEOUT,
-            'takeover_sweep_interval': 10}
+        config.update(harness.plugin_config(zk_hosts, SESSION_TIMEOUT,
+                                            sweep_interval=10))
     return config
 
 

@@ -95,11 +95,9 @@ def main(argv):
                         help='skip the ZooKeeper writes count')
     args = parser.parse_args(argv)
     with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
-            engines=2, config={'heat_resume': {
-                'enabled': 'true', 'in_progress_policy': 'retry',
-                'zookeeper_hosts': zk.hosts,
-                'zookeeper_session_timeout': str(args.session_timeout),
-                'takeover_sweep_interval': '10'}}) as cluster:
+            engines=2, config=harness.plugin_config(
+                zk.hosts, args.session_timeout,
+                sweep_interval=10)) as cluster:
         if args.writes:
             print('ZooKeeper writes per stack create: 10 resources: %d, '
                   '200 resources: %d' % (zk_writes(cluster, zk, 10),

@@ -81,10 +81,8 @@ def stock(clock):
 def takeover(clock, output):
     print('\n== heat_resume: three engines and ZooKeeper ==', flush=True)
     with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
-            engines=3, config={'heat_resume': {
-                'enabled': 'true', 'in_progress_policy': 'retry',
-                'zookeeper_hosts': zk.hosts,
-                'zookeeper_session_timeout': str(SESSION_TIMEOUT)}}) as c:
+            engines=3, config=harness.plugin_config(
+                zk.hosts, SESSION_TIMEOUT)) as c:
         clock.say('heat-api %s; engines %s; ZooKeeper %s (session timeout '
                   '%.0f s)' % (c.endpoint, ', '.join(
                       '%s pid %s' % (c.engine_host(n), c.engine_pids(n)[0])

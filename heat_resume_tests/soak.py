@@ -167,11 +167,9 @@ def main(argv):
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     print('soak: seed %d' % seed, flush=True)
     with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
-            engines=3, config={'heat_resume': {
-                'enabled': 'true', 'in_progress_policy': 'retry',
-                'zookeeper_hosts': zk.hosts,
-                'zookeeper_session_timeout': str(args.session_timeout),
-                'takeover_sweep_interval': '5'}}) as cluster:
+            engines=3, config=harness.plugin_config(
+                zk.hosts, args.session_timeout,
+                sweep_interval=5)) as cluster:
         soak = Soak(cluster, random.Random(seed), args.op_timeout)
         started = time.monotonic()
         n = 0

@@ -101,13 +101,8 @@ class HeatResumeTest(testtools.TestCase):
 
     @classmethod
     def cluster_config(cls, zk_hosts):
-        return {'heat_resume': {
-            'enabled': 'true',
-            'in_progress_policy': 'retry',
-            'zookeeper_hosts': zk_hosts,
-            'zookeeper_session_timeout': str(cls.SESSION_TIMEOUT),
-            'takeover_sweep_interval': '5',
-        }}
+        return harness.plugin_config(zk_hosts, cls.SESSION_TIMEOUT,
+                                     sweep_interval=5)
 
     @classmethod
     def setUpClass(cls):

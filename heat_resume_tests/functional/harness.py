@@ -87,6 +87,18 @@ RESOURCES_DIR = os.path.join(os.path.dirname(os.path.dirname(
 BENCH_ENV = 'HEAT_RESUME_BENCH_DIR'
 
 
+def plugin_config(zk_hosts, session_timeout, sweep_interval=None,
+                  retry=True):
+    """heat.conf's ``[heat_resume]`` for a ZooKeeper-backed cluster."""
+    section = {'enabled': 'true', 'zookeeper_hosts': zk_hosts,
+               'zookeeper_session_timeout': str(session_timeout)}
+    if retry:
+        section['in_progress_policy'] = 'retry'
+    if sweep_interval is not None:
+        section['takeover_sweep_interval'] = str(sweep_interval)
+    return {'heat_resume': section}
+
+
 class ClusterError(Exception):
     """A Heat process did not start, stop or answer as expected."""
 
@@ -670,9 +682,8 @@ def main(argv=None):
     parser.add_argument('--session-timeout', type=float, default=10.0)
     args = parser.parse_args(argv)
     with zookeeper.ZooKeeperServer() as zk:
-        config = {} if args.stock else {'heat_resume': {
-            'enabled': 'true', 'zookeeper_hosts': zk.hosts,
-            'zookeeper_session_timeout': str(args.session_timeout)}}
+        config = {} if args.stock else plugin_config(
+            zk.hosts, args.session_timeout, retry=False)
         with HeatCluster(engines=args.engines, db_url=args.db_url,
                          convergence_engine=args.stock == 'convergence',
                          config=config) as cluster:
