@@ -203,11 +203,13 @@ def cluster_config(kind, zk_hosts):
     overflow ones on return, so parallel engines (up to max_concurrency,
     16, threads per heat_resume operation; convergence's RPC workers)
     open a connection per transaction: 20 are kept. The overflow is
-    capped so that three engines stay below MariaDB's default of 151
-    connections (nested stacks run 16 threads each).
+    capped so that three engines and heat-api (4 x 30) stay well below
+    MariaDB's default of 151 connections: overflow connections are
+    closed on return, and the server still counts them for a while, so
+    4 x 40 reached the limit with ten nested stacks (16 threads each).
     """
     config = {'DEFAULT': {'debug': False, 'rpc_response_timeout': 300},
-              'database': {'max_pool_size': 20, 'max_overflow': 20}}
+              'database': {'max_pool_size': 20, 'max_overflow': 10}}
     if kind == 'heat_resume':
         config.update(harness.plugin_config(zk_hosts, SESSION_TIMEOUT,
                                             sweep_interval=10))
