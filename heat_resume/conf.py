@@ -151,6 +151,28 @@ def sizing_warnings(conf=cfg.CONF):
     return warnings
 
 
+def connection_bound(conf=cfg.CONF):
+    """The database connections one engine worker may open, or None.
+
+    oslo.db's pool keeps ``max_pool_size`` and opens up to ``max_overflow``
+    more; Heat's engine raises ``max_overflow`` to
+    ``executor_thread_pool_size`` (64 by default) at start
+    (``EngineService._configure_db_conn_pool_size``). Stock legacy Heat
+    rarely needs them; heat_resume's threads (``max_concurrency`` per
+    operation, nested stacks included) can.
+    """
+    database = getattr(conf, 'database', None)
+    pool = getattr(database, 'max_pool_size', None)
+    if not pool:
+        return None
+    overflow = getattr(database, 'max_overflow', None) or 0
+    try:
+        executor = conf.executor_thread_pool_size
+    except cfg.NoSuchOptError:
+        executor = 0
+    return pool + max(overflow, executor)
+
+
 def list_opts():
     """Options for oslo-config-generator, as deep copies."""
     return [(GROUP, copy.deepcopy(ALL_OPTS))]

@@ -292,6 +292,14 @@ def _wrap_engine_start(original):
         if CONF.heat_resume.enabled:
             for warning in conf.sizing_warnings(CONF):
                 LOG.warning(warning)
+            bound = conf.connection_bound(CONF)
+            if bound:
+                LOG.info('This engine worker may open up to %d database '
+                         'connections ([database] max_pool_size + the '
+                         'larger of max_overflow and '
+                         'executor_thread_pool_size): keep the sum over '
+                         'all engine workers below the database server\'s '
+                         'connection limit', bound)
         if CONF.heat_resume.enabled and CONF.heat_resume.zookeeper_hosts:
             takeover.join(self)
         return result

@@ -202,11 +202,10 @@ def cluster_config(kind, zk_hosts):
     Heat's default database pool keeps 5 connections and closes the
     overflow ones on return, so parallel engines (up to max_concurrency,
     16, threads per heat_resume operation; convergence's RPC workers)
-    open a connection per transaction: 20 are kept. The overflow is
-    capped so that three engines and heat-api (4 x 30) stay well below
-    MariaDB's default of 151 connections: overflow connections are
-    closed on return, and the server still counts them for a while, so
-    4 x 40 reached the limit with ten nested stacks (16 threads each).
+    open a connection per transaction: 20 are kept. max_overflow is
+    raised by Heat's engine to executor_thread_pool_size (64) anyway, so
+    ten nested stacks on three heat_resume engines can reach MariaDB's
+    default of 151 connections (see doc/source/benchmarks.rst).
     """
     config = {'DEFAULT': {'debug': False, 'rpc_response_timeout': 300},
               'database': {'max_pool_size': 20, 'max_overflow': 10}}

@@ -54,3 +54,16 @@ class SizingTest(testtools.TestCase):
     def test_a_pool_that_fits_is_quiet(self):
         self.assertEqual([], conf.sizing_warnings(self.conf(
             max_pool_size=20)))
+
+    def test_connection_bound_counts_heats_overflow_raise(self):
+        opts = self.conf(max_pool_size=20, max_overflow=10)
+        opts.register_opt(cfg.IntOpt('executor_thread_pool_size',
+                                     default=64))
+        # Heat raises max_overflow to the executor's 64 threads
+        self.assertEqual(84, conf.connection_bound(opts))
+        opts.set_override('max_overflow', 100, 'database')
+        self.assertEqual(120, conf.connection_bound(opts))
+
+    def test_connection_bound_without_an_executor_option(self):
+        self.assertEqual(30, conf.connection_bound(self.conf(
+            max_pool_size=20, max_overflow=10)))
