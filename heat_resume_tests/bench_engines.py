@@ -196,7 +196,7 @@ def cases(quick):
 
 # -- one cluster --------------------------------------------------------------
 
-def cluster_config(kind, zk_hosts):
+def cluster_config(kind, zk_hosts, executor_threads=None):
     """The same heat.conf for every kind but the [heat_resume] section.
 
     Heat's default database pool keeps 5 connections and closes the
@@ -209,6 +209,9 @@ def cluster_config(kind, zk_hosts):
     """
     config = {'DEFAULT': {'debug': False, 'rpc_response_timeout': 300},
               'database': {'max_pool_size': 20, 'max_overflow': 10}}
+    if executor_threads:
+        # bounds the RPC server's threads and, through Heat, max_overflow
+        config['DEFAULT']['executor_thread_pool_size'] = executor_threads
     if kind == 'heat_resume':
         config.update(harness.plugin_config(zk_hosts, SESSION_TIMEOUT,
                                             sweep_interval=10))
@@ -403,7 +406,8 @@ def run_kind(kind, rows, args, rng, checkpoint):
             zk_hosts = stack.enter_context(zookeeper.ZooKeeperServer()).hosts
         cluster = stack.enter_context(harness.HeatCluster(
             engines=ENGINES, convergence_engine=kind == 'convergence',
-            config=cluster_config(kind, zk_hosts), bench_dir=bench_dir))
+            config=cluster_config(kind, zk_hosts, args.executor_threads),
+            bench_dir=bench_dir))
         warm_up(cluster)
         results = {'cases': {}}
         for case in rows:
@@ -807,6 +811,10 @@ def main(argv):
                         help='SIGKILLs of the owner (default 20, quick 3)')
     parser.add_argument('--stops', type=int,
                         help='SIGTERMs of the owner (default 5, quick 1)')
+    parser.add_argument('--executor-threads', type=int,
+                        help='[DEFAULT] executor_thread_pool_size of every '
+                        'engine (Heat default 64; it also raises '
+                        '[database] max_overflow to it)')
     parser.add_argument('--seed', type=int, default=random.randrange(10**6),
                         help='of the random kill moments')
     parser.add_argument('--replay', metavar='FILE.json', nargs='+',
