@@ -33,6 +33,7 @@ from heatclient import exc as heat_exc
 import testtools
 
 from heat_resume_tests.functional import harness
+from heat_resume_tests.functional import scenario
 from heat_resume_tests import ledger
 from heat_resume_tests import services
 from heat_resume_tests import zookeeper
@@ -120,6 +121,8 @@ class HeatResumeTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        # resources a kill caught inside handle_<action> (kill_engine)
+        self.caught = set()
         if REMOTE is not None:
             self.hc, self.ledger_path, self.build_timeout = REMOTE()
             self.cluster = self.zk = self.mariadb = self.rabbit = None
@@ -230,14 +233,40 @@ class HeatResumeTest(testtools.TestCase):
         entries = ledger.Ledger.read(self.ledger_path).entries
         return ledger.Ledger(e for e in entries if e['root'] == stack_id)
 
+    def kill_engine(self, n, stack_id, **kwargs):
+        """Kill engine ``n`` (SIGKILL) while it runs ``stack_id``'s operation.
+
+        Notes the resources the kill caught inside handle_<action> (task
+        record phase ``handler_started``): between its cloud call and
+        resource_id_set, an object Heat never learnt of may stay, and
+        in_progress_policy = retry creates another (the documented
+        window, operations.rst). For those alone a second object, and
+        that object left after the delete, are allowed.
+        """
+        self.cluster.kill_engine(n, **kwargs)
+        self.caught |= {name for name, rec in scenario.task_records(
+            self.cluster, stack_id).items()
+            if rec.get('phase') == 'handler_started'}
+
+    def _doubled(self, book):
+        """Names of resources with two objects at once, minus the caught."""
+        keys = set(book.duplicates())
+        return {e['name'] for e in book.ops('create')
+                if e['key'] in keys} - self.caught
+
     def assert_settled(self, stack_id):
         """Nothing IN_PROGRESS, no resource whose create ran twice."""
         busy = {n: s for n, s in self.resource_states(stack_id).items()
                 if s.endswith('_IN_PROGRESS')}
         self.assertEqual({}, busy)
-        self.assertEqual([], self.ledger(stack_id).duplicates())
+        self.assertEqual(set(), self._doubled(self.ledger(stack_id)))
 
     def assert_no_leaks(self, stack_id):
         book = self.ledger(stack_id)
-        self.assertEqual([], book.duplicates())
-        self.assertEqual({}, book.live(), 'objects left after delete')
+        self.assertEqual(set(), self._doubled(book))
+        left = {obj: name for obj, name in book.live().items()
+                if name not in self.caught}
+        self.assertEqual({}, left, 'objects left after delete')
+        # a caught resource leaves at most its one unknown object
+        for name in self.caught:
+            self.assertLessEqual(list(book.live().values()).count(name), 1)

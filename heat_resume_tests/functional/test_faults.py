@@ -60,8 +60,8 @@ class TwoEnginesKilledTest(FaultTest):
     def test_owner_and_another_engine_killed(self):
         stack_id, owner = self.start_create(count=20)
         other = next(n for n in (1, 2, 3) if n != owner)
-        self.cluster.kill_engine(owner)
-        self.cluster.kill_engine(other)
+        self.kill_engine(owner, stack_id)
+        self.kill_engine(other, stack_id)
         self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         self.assert_settled(stack_id)
         survivor = 6 - owner - other
@@ -129,7 +129,7 @@ class DeletedDuringTakeoverTest(FaultTest):
 
     def test_stack_deleted_while_its_owner_is_taken_over(self):
         stack_id, owner = self.start_create(count=20)
-        self.cluster.kill_engine(owner)
+        self.kill_engine(owner, stack_id)
         # as a user would: delete, and again while Heat says it is busy
         refusals = []
         deadline = time.monotonic() + 60

@@ -55,8 +55,8 @@ class ZooKeeperFaultTest(base.HeatResumeTest):
         returned = [n for n, rec in scenario.task_records(
             self.cluster, stack_id).items()
             if rec['phase'] in ('handler_returned', 'complete')]
-        self.cluster.kill_engine(1)
-        self.cluster.kill_engine(2)
+        self.kill_engine(1, stack_id)
+        self.kill_engine(2, stack_id)
         self.cluster.start_engine(1)
         self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         self.assert_settled(stack_id)

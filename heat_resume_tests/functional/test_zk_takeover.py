@@ -32,7 +32,7 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
         time.sleep(delay)
         owner = self.cluster.lock_holder(stack_id)
         self.assertIsNotNone(owner, 'the operation ended before the kill')
-        self.cluster.kill_engine(owner, sig=sig)
+        self.kill_engine(owner, stack_id, sig=sig)
         return owner
 
     def returned(self, stack_id):
@@ -158,7 +158,7 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
                 nested.inner_template())})
         nested_id = scenario.nested_stack_id(self.cluster, stack_id)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
-        self.cluster.kill_engine(self.cluster.lock_holder(nested_id))
+        self.kill_engine(self.cluster.lock_holder(nested_id), nested_id)
         stack = self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         outputs = {o['output_key']: o['output_value']
                    for o in stack.outputs}
