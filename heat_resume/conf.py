@@ -146,8 +146,9 @@ def sizing_warnings(conf=cfg.CONF):
             '[database] max_pool_size = %d is below [heat_resume] '
             'max_concurrency = %d: resource actions will open a new database '
             'connection for most writes. Set max_pool_size to at least %d '
-            '(and keep engines x (max_pool_size + max_overflow) within the '
-            'database server\'s connection limit).' % (pool, want, want))
+            '(and keep the connections of all engine workers, logged '
+            'at start, within the database server\'s limit).' % (
+                pool, want, want))
     return warnings
 
 

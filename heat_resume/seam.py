@@ -20,7 +20,10 @@ heat.engine.stack.Stack.create/update/delete/   wrapped: each call is one
   suspend/resume/check                          operation (operation.run)
 heat.engine.stack.Stack.persist_state_and_release_lock
                                                 wrapped: the operation
-                                                record goes with the lock
+                                                record goes with the lock;
+                                                a lost operation's lock is
+                                                freed if still this
+                                                engine's
 heat.engine.stack.Stack.reset_stack_and_resources_in_progress
                                                 wrapped: what Heat's
                                                 reset_stack_status runs on
@@ -66,6 +69,7 @@ from heat.engine import resource as heat_resource
 from heat.engine import scheduler as heat_scheduler
 from heat.engine import service as heat_service
 from heat.engine import stack as heat_stack
+from heat.objects import stack_lock as stack_lock_object
 
 from heat_resume import actions
 from heat_resume import conf
@@ -124,6 +128,9 @@ EXPECTED_SHAPE = [
     (service_utils, 'engine_alive', ['context', 'engine_id']),
     (heat_resource.Resource, 'data', ['self']),
     (service_utils, 'generate_engine_id', []),
+    # only called: operation.Operation.abandoned
+    (stack_lock_object.StackLock, 'release',
+     ['context', 'stack_id', 'engine_id']),
 ]
 
 
