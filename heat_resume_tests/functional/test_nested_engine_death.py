@@ -60,6 +60,11 @@ class NestedEngineDeathTest(testtools.TestCase):
                                 timeout=60)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
         self.cluster.kill_engine(1)
+        # resources the kill caught inside handle_create (the documented
+        # window, see test_engine_death): the retry may call it again
+        caught = {name for name, rec in scenario.task_records(
+            self.cluster, nested_id).items()
+            if rec['phase'] == 'handler_started'}
         nested_before = scenario.db_resource_states(self.cluster, nested_id)
         self.assertIn('CREATE_IN_PROGRESS',
                       [s for s, _ in nested_before.values()])
@@ -73,8 +78,13 @@ class NestedEngineDeathTest(testtools.TestCase):
         nested = self.hc.stacks.get(nested_id)
         self.assertEqual('CREATE_COMPLETE', nested.stack_status)
         calls = scenario.handle_create_calls(self.cluster)
-        self.assertEqual({1}, set(calls.values()), calls)
-        self.assertEqual([], self.cluster.ledger().duplicates())
+        self.assertEqual({1}, {n for name, n in calls.items()
+                               if name not in caught}, calls)
+        self.assertTrue(all(calls[name] <= 2 for name in caught), calls)
+        book = self.cluster.ledger()
+        doubled = {e['name'] for e in book.ops('create')
+                   if e['key'] in book.duplicates()}
+        self.assertEqual(set(), doubled - caught)
         records = scenario.task_records(self.cluster, stack_id)
         self.assertTrue(records['inner'].get('resumed_by'),
                         records['inner'])
