@@ -244,15 +244,11 @@ class HeatResumeTest(testtools.TestCase):
         that object left after the delete, are allowed.
         """
         self.cluster.kill_engine(n, **kwargs)
-        self.caught |= {name for name, rec in scenario.task_records(
-            self.cluster, stack_id).items()
-            if rec.get('phase') == 'handler_started'}
+        self.caught |= scenario.caught_in_handler(self.cluster, stack_id)
 
     def _doubled(self, book):
         """Names of resources with two objects at once, minus the caught."""
-        keys = set(book.duplicates())
-        return {e['name'] for e in book.ops('create')
-                if e['key'] in keys} - self.caught
+        return scenario.doubled(book) - self.caught
 
     def assert_settled(self, stack_id):
         """Nothing IN_PROGRESS, no resource whose create ran twice."""

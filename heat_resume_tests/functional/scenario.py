@@ -53,6 +53,23 @@ def task_records(cluster, stack_id):
         "AND d.key = 'heat_resume.task'", stack_id)}
 
 
+def caught_in_handler(cluster, stack_id):
+    """Resources whose task record says a handler was running.
+
+    Read just after a kill: between its cloud call and resource_id_set an
+    object Heat never learnt of may stay, and in_progress_policy = retry
+    calls the handler again (the documented window).
+    """
+    return {name for name, rec in task_records(cluster, stack_id).items()
+            if rec.get('phase') == 'handler_started'}
+
+
+def doubled(book):
+    """Names of the resources that had two ledger objects at once."""
+    keys = set(book.duplicates())
+    return {e['name'] for e in book.ops('create') if e['key'] in keys}
+
+
 def wait_for_phase(cluster, stack_id, phase, action=None, timeout=30):
     """Wait until some resource's task record is in ``phase``.
 

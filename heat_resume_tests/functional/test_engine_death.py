@@ -60,12 +60,10 @@ class EngineDeathTest(testtools.TestCase):
         # inside handle_create, between its cloud call and resource_id_set
         # (in_progress_policy = retry calls it again; no scheduler can see
         # that object): seen once, on a heavily loaded machine.
-        book = self.cluster.ledger()
-        doubled = {e['name'] for e in book.ops('create')
-                   if e['key'] in book.duplicates()}
         inside = {name for name, rec in records.items()
                   if rec['phase'] == 'handler_started'}
-        self.assertEqual(set(), doubled - inside)
+        self.assertEqual(set(), scenario.doubled(self.cluster.ledger()) -
+                         inside)
         records = scenario.task_records(self.cluster, stack_id)
         resumed = [n for n, rec in records.items() if rec.get('resumed_by')]
         self.assertTrue(resumed)

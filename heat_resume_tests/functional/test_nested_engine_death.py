@@ -62,9 +62,7 @@ class NestedEngineDeathTest(testtools.TestCase):
         self.cluster.kill_engine(1)
         # resources the kill caught inside handle_create (the documented
         # window, see test_engine_death): the retry may call it again
-        caught = {name for name, rec in scenario.task_records(
-            self.cluster, nested_id).items()
-            if rec['phase'] == 'handler_started'}
+        caught = scenario.caught_in_handler(self.cluster, nested_id)
         nested_before = scenario.db_resource_states(self.cluster, nested_id)
         self.assertIn('CREATE_IN_PROGRESS',
                       [s for s, _ in nested_before.values()])
@@ -81,10 +79,8 @@ class NestedEngineDeathTest(testtools.TestCase):
         self.assertEqual({1}, {n for name, n in calls.items()
                                if name not in caught}, calls)
         self.assertTrue(all(calls[name] <= 2 for name in caught), calls)
-        book = self.cluster.ledger()
-        doubled = {e['name'] for e in book.ops('create')
-                   if e['key'] in book.duplicates()}
-        self.assertEqual(set(), doubled - caught)
+        self.assertEqual(set(), scenario.doubled(self.cluster.ledger()) -
+                         caught)
         records = scenario.task_records(self.cluster, stack_id)
         self.assertTrue(records['inner'].get('resumed_by'),
                         records['inner'])
