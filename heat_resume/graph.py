@@ -3,6 +3,13 @@
 Pure bookkeeping, no threads and no I/O, so that the scheduler's decisions
 can be tested on their own. Keys are whatever the caller puts in (Heat's
 Resource objects, in practice); nothing here looks inside them.
+
+Keys are told apart by identity, never by ``==``: Heat's
+``Resource.__eq__`` compares names and *resolved* definitions, so an
+update's graph, which mixes same-named resources of the new, existing and
+backup stacks, holds distinct resources that compare equal, and some whose
+comparison raises (a get_attr whose stack definition is gone). Lookups go
+through dicts keyed by ``id()``; no list of keys is ever searched.
 """
 
 PENDING = 'PENDING'
@@ -22,7 +29,11 @@ class TaskGraph(object):
         :param order: keys in the order ready nodes are offered (Heat's
             topological order); defaults to the mapping's order.
         """
-        self._requires = {k: set(v) for k, v in requires.items()}
+        # every structure below is keyed by id(key); _keys maps back
+        self._keys = {}
+        self._requires = {}
+        for key, needs in requires.items():
+            self._requires[self._add(key)] = {self._add(n) for n in needs}
         for needs in list(self._requires.values()):
             for need in needs:
                 self._requires.setdefault(need, set())
@@ -30,9 +41,14 @@ class TaskGraph(object):
         for key, needs in self._requires.items():
             for need in needs:
                 self._required_by[need].add(key)
-        self._order = list(order if order is not None else self._requires)
-        self._order += [k for k in self._requires if k not in self._order]
+        given = [id(k) for k in (order if order is not None else ())]
+        self._order = list(dict.fromkeys(
+            [k for k in given if k in self._requires] + list(self._requires)))
         self._state = dict.fromkeys(self._order, PENDING)
+
+    def _add(self, key):
+        self._keys[id(key)] = key
+        return id(key)
 
     @classmethod
     def from_dependencies(cls, dependencies, reverse=False):
@@ -43,34 +59,36 @@ class TaskGraph(object):
                    order=order)
 
     def __iter__(self):
-        return iter(self._order)
+        return iter(self._of(self._order))
 
     def state(self, key):
-        return self._state[key]
+        return self._state[id(key)]
 
     def ready(self):
         """Pending nodes whose requirements are all done, in order."""
-        return [k for k in self._order
-                if self._state[k] == PENDING and
-                all(self._state[r] == DONE for r in self._requires[k])]
+        return self._of(k for k in self._order
+                        if self._state[k] == PENDING and
+                        all(self._state[r] == DONE
+                            for r in self._requires[k]))
 
     def running(self):
-        return [k for k in self._order if self._state[k] == RUNNING]
+        return self._of(k for k in self._order
+                        if self._state[k] == RUNNING)
 
     def start(self, key):
-        self._set(key, RUNNING, expect=(PENDING,))
+        self._set(id(key), RUNNING, expect=(PENDING,))
 
     def done(self, key):
-        self._set(key, DONE, expect=(PENDING, RUNNING))
+        self._set(id(key), DONE, expect=(PENDING, RUNNING))
 
     def fail(self, key):
         """Mark a node failed; return the pending nodes now unreachable."""
-        self._set(key, FAILED, expect=(PENDING, RUNNING))
-        return self._cancel_pending(self._downstream(key))
+        self._set(id(key), FAILED, expect=(PENDING, RUNNING))
+        return self._of(self._cancel_pending(self._downstream(id(key))))
 
     def cancel_pending(self):
         """Never start what has not started; return what was cancelled."""
-        return self._cancel_pending(self._order)
+        return self._of(self._cancel_pending(self._order))
 
     def finished(self):
         """True when nothing runs and nothing more can start."""
@@ -84,7 +102,7 @@ class TaskGraph(object):
 
         def chain(key):
             if key not in longest:
-                longest[key] = cost(key) + max(
+                longest[key] = cost(self._keys[key]) + max(
                     (chain(r) for r in self._requires[key]), default=0)
             return longest[key]
 
@@ -105,8 +123,11 @@ class TaskGraph(object):
             self._state[key] = CANCELLED
         return cancelled
 
+    def _of(self, ids):
+        return [self._keys[k] for k in ids]
+
     def _set(self, key, state, expect):
         if self._state[key] not in expect:
             raise ValueError('%r is %s, cannot become %s'
-                             % (key, self._state[key], state))
+                             % (self._keys[key], self._state[key], state))
         self._state[key] = state

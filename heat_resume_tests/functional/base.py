@@ -62,6 +62,9 @@ class LocalTarget(object):
 
     def setUp(self):
         cls = self.test_class
+        if cls.STOCK_LEGACY:
+            self._setup_stock()
+            return
         try:
             self.zk = self._use(zookeeper.ZooKeeperEnsemble()
                                 if cls.ZK_ENSEMBLE
@@ -81,6 +84,16 @@ class LocalTarget(object):
         self.client = self.cluster.client()
         self.ledger_path = self.cluster.ledger_path
 
+    def _setup_stock(self):
+        """Stock legacy Heat: no plugin, no ZooKeeper (the baseline)."""
+        cls = self.test_class
+        self.zk = self.mariadb = self.rabbit = None
+        self.cluster = self._use(harness.HeatCluster(
+            engines=cls.ENGINES, db_url=cls.DB_URL,
+            convergence_engine=False))
+        self.client = self.cluster.client()
+        self.ledger_path = self.cluster.ledger_path
+
     def cleanUp(self):
         while self._fixtures:
             self._fixtures.pop().cleanUp()
@@ -95,6 +108,9 @@ class HeatResumeTest(testtools.TestCase):
     DB_URL = None
     # see LocalTarget
     PRIVATE_MARIADB = PRIVATE_RABBITMQ = ZK_ENSEMBLE = False
+    # stock legacy Heat, without heat_resume: what a test's heat_resume
+    # twin must match (no ZooKeeper, no private servers)
+    STOCK_LEGACY = False
     # one cluster for all tests of the class: for tests that break nothing
     SHARED_CLUSTER = False
     build_timeout = 120
@@ -220,6 +236,10 @@ class HeatResumeTest(testtools.TestCase):
                     stack_id, current, timeout or self.build_timeout,
                     status))
             time.sleep(0.5)
+
+    def output(self, stack_id, key):
+        return self.hc.stacks.output_show(stack_id, key)['output'][
+            'output_value']
 
     def resource_states(self, stack_id, nested_depth=5):
         return {r.resource_name: r.resource_status

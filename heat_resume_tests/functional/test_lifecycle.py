@@ -53,10 +53,6 @@ class LifecycleTest(base.HeatResumeTest):
         return dict((name, obj) for obj, name in
                     self.ledger(stack_id).live().items())
 
-    def output(self, stack_id, key):
-        return self.hc.stacks.output_show(stack_id, key)['output'][
-            'output_value']
-
     @decorators.idempotent_id('2f7f5f0e-4a4e-4b8c-9d0e-6f1d3c1a0001')
     def test_create_and_delete(self):
         stack_id = self.stack_create(pair(), enable_cleanup=False)
@@ -186,3 +182,107 @@ class PostgreSQLLifecycleTest(LifecycleTest):
     """The same on PostgreSQL, Heat's other database."""
 
     DB_URL = 'postgresql+psycopg2://postgres@127.0.0.1:5432'
+
+
+def renamed(first='test1', value3='test3', fail=False):
+    """Issue 17's stack: test2 reads ``first``'s output; test3 waits 5 s.
+
+    Stock legacy Heat runs it through an update that renames test1 and
+    fails on test3, then back to the first template.
+    """
+    test2 = ledger({'get_attr': [first, 'output']})
+    test3 = {'type': LEDGER, 'properties': {
+        'value': value3, 'fail': fail, 'action_wait_secs': {'update': 5}}}
+    return hot({first: ledger('test'), 'test2': test2, 'test3': test3},
+               {'test2': {'value': {'get_attr': ['test2', 'output']}}})
+
+
+def nested_read_by_sibling(inner_value):
+    """A template resource whose output a sibling reads with get_attr."""
+    inner = hot({'y': ledger(inner_value)},
+                {'y': {'value': {'get_attr': ['y', 'output']}}})
+    outer = hot({'n': {'type': 'inner.yaml'},
+                 's': ledger({'get_attr': ['n', 'y']})},
+                {'s': {'value': {'get_attr': ['s', 'output']}},
+                 'n': {'value': {'get_attr': ['n', 'y']}}})
+    return outer, {'inner.yaml': yaml.safe_dump(inner)}
+
+
+class UpdateSemanticsTest(base.HeatResumeTest):
+    """Updates whose graphs mix same-named resources of several stacks.
+
+    An update's graph holds the new, the existing and the backup stack's
+    resources, same-named and equal by Heat's ``Resource.__eq__`` (name and
+    resolved definition), some of whose definitions no longer resolve.
+    heat_resume must run them as stock legacy Heat does
+    (StockLegacyUpdateSemanticsTest runs the same tests on it).
+    """
+
+    SHARED_CLUSTER = True
+
+    def objects(self, stack_id):
+        return sorted(self.ledger(stack_id).live().values())
+
+    def live_backup_stacks(self, stack_id):
+        return self.cluster.sql(
+            'SELECT name FROM stack WHERE owner_id = %s AND name LIKE %s '
+            'AND deleted_at IS NULL', stack_id, '%*')
+
+    @decorators.idempotent_id('5b1d2c6e-0e7a-4f43-9a55-17a1c0de0011')
+    def test_update_back_after_failed_update(self):
+        stack_id = self.stack_create(renamed())
+        self.stack_update(stack_id, renamed('test-1', 'test-3', fail=True),
+                          'UPDATE_FAILED')
+        failed = self.hc.stacks.get(stack_id)
+        self.assertIn('Test Resource failed test3',
+                      failed.stack_status_reason)
+        # the failed update created test-1 and deleted test1, which it no
+        # longer has
+        self.assertEqual(['test-1', 'test2', 'test3'], self.objects(stack_id))
+
+        self.stack_update(stack_id, renamed())
+        self.assert_settled(stack_id)
+        self.assertEqual(['test1', 'test2', 'test3'],
+                         sorted(self.resource_states(stack_id)))
+        self.assertEqual(['test1', 'test2', 'test3'], self.objects(stack_id))
+        self.assertEqual('test', self.output(stack_id, 'test2'))
+        # the stored template is the one asked for, not the failed one's
+        self.assertEqual(renamed()['resources'],
+                         self.hc.stacks.template(stack_id)['resources'])
+        if self.cluster is not None:
+            self.assertEqual((), self.live_backup_stacks(stack_id))
+
+    @decorators.idempotent_id('5b1d2c6e-0e7a-4f43-9a55-17a1c0de0012')
+    def test_update_of_nested_stack_read_by_sibling(self):
+        outer, files = nested_read_by_sibling('one')
+        stack_id = self.stack_create(outer, files=files)
+        self.assertEqual('one', self.output(stack_id, 's'))
+        outer, files = nested_read_by_sibling('two')
+        self.stack_update(stack_id, outer, files=files)
+        self.assert_settled(stack_id)
+        self.assertEqual('two', self.output(stack_id, 'n'))
+        # s is not updated by this update: stock legacy Heat (27.0.1)
+        # keeps 'one' in it, and so must heat_resume
+        self.assertEqual('one', self.output(stack_id, 's'))
+        self.assertEqual(['s', 'y'], self.objects(stack_id))
+
+    @decorators.idempotent_id('5b1d2c6e-0e7a-4f43-9a55-17a1c0de0013')
+    def test_rename_kept_after_failed_update(self):
+        """The renamed resource of a failed update is the stack's now."""
+        stack_id = self.stack_create(renamed())
+        self.stack_update(stack_id, renamed('test-1', 'test-3', fail=True),
+                          'UPDATE_FAILED')
+        # again the failed template, fixed: test1 goes, test-1 stays
+        self.stack_update(stack_id, renamed('test-1', 'test-3'))
+        self.assert_settled(stack_id)
+        self.assertEqual(['test-1', 'test2', 'test3'],
+                         sorted(self.resource_states(stack_id)))
+        self.assertEqual(['test-1', 'test2', 'test3'], self.objects(stack_id))
+        if self.cluster is not None:
+            self.assertEqual((), self.live_backup_stacks(stack_id))
+
+
+class StockLegacyUpdateSemanticsTest(UpdateSemanticsTest):
+    """The same on stock legacy Heat: what heat_resume must match."""
+
+    STOCK_LEGACY = True
