@@ -26,7 +26,7 @@ from importlib import metadata
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from heat.engine import scheduler as heat_scheduler
+from heat_resume import heat_internals as heat
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -36,14 +36,14 @@ TASK_GROUP_NAMESPACE = 'heat.engine.dependency_task_groups'
 DRIVER = 'heat_resume'
 
 # The seam patches that an extension point makes unnecessary.
-REPLACED = ((heat_scheduler, 'DependencyTaskGroup'),)
+REPLACED = ((heat.scheduler, 'DependencyTaskGroup'),)
 
 _state = {'active': False}
 
 
 def heat_has_extension_points():
     """Whether this Heat selects its task group class by entry point."""
-    return (callable(getattr(heat_scheduler, 'dependency_task_group', None))
+    return (callable(getattr(heat.scheduler, 'dependency_task_group', None))
             and TASK_GROUP_OPTION in CONF)
 
 

@@ -7,9 +7,14 @@ operation record (progress.py) naming the operation, the engine and the
 stack action; nested calls (a rollback inside a create, the clean-up of a
 backup stack) belong to the operation that made them.
 
-This module also holds what every operation needs of ZooKeeper:
-taking the stack's lock, fencing (``check_owner``) and hand-over.
-Resuming an operation from the database is resumption.py.
+The operation owns its run: each of Heat's dependency task groups that
+the stack action builds (drop_in.py hands them over) becomes a TaskGraph
+that ``run_graph`` drives on a Scheduler, while the stack thread waits,
+reading cancel messages and handing control to Heat's TaskRunner once the
+deadline has passed. It also holds what every operation needs of
+ZooKeeper: taking the stack's lock, fencing (``check_owner``) and
+hand-over. Resuming an operation from the database is
+resumed_operation.py.
 """
 
 import time
@@ -18,17 +23,24 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from heat.common import exception
-from heat.engine import stack as heat_stack
-from heat.objects import stack_lock as stack_lock_object
-
+from heat_resume import bound_operation
 from heat_resume import coordination
-from heat_resume import current
+from heat_resume import engine_identity
+from heat_resume import graph as graphm
+from heat_resume import heat_internals as heat
 from heat_resume import progress
+from heat_resume import scheduler
 
 LOG = logging.getLogger(__name__)
 
 CONF = cfg.CONF
+
+# How often the waiting stack thread reads the stack's message queue.
+MESSAGE_POLL = 0.1
+# Past the deadline, how often it hands control to Heat's TaskRunner,
+# which then sleeps ~1s before stepping it again (and throws Heat's
+# stack timeout in).
+YIELD_INTERVAL = 2.0
 
 
 class OwnershipLost(Exception):
@@ -48,6 +60,8 @@ class Operation(object):
     # lost (whose final state it must not persist)
     live = {}
     _lost = set()
+    # False for a run without a record (detached()): nothing binds it
+    recorded = True
 
     def __init__(self, stack, record, atomic_key, msg_queue=None):
         self.stack = stack
@@ -59,6 +73,19 @@ class Operation(object):
         self._cancelled = False
         self.lock = None
         self.fenced = None
+
+    @classmethod
+    def detached(cls, stack):
+        """A graph run heat_resume keeps no operation record of.
+
+        Stack actions the seam does not wrap (adopt, snapshot) still run
+        their graphs in parallel, but cannot be resumed: no lock, no
+        record, no fencing, no deadline of their own.
+        """
+        run = cls(stack, {}, None)
+        run.recorded = False
+        run.deadline = None
+        return run
 
     # -- ownership (ZooKeeper) --------------------------------------------
 
@@ -76,8 +103,8 @@ class Operation(object):
         Operation._lost.discard(self.stack_id)
         lock = coordinator.lock(self.stack_id)
         if lock is None:
-            raise exception.ActionInProgress(stack_name=self.stack.name,
-                                             action=self.stack.action)
+            raise heat.ActionInProgress(stack_name=self.stack.name,
+                                        action=self.stack.action)
         self.lock = lock
         self.record['token'] = lock.token
         Operation.live[self.stack_id] = self
@@ -113,7 +140,7 @@ class Operation(object):
             Operation._lost.add(self.stack_id)
             LOG.warning('Engine %(engine)s no longer owns the %(op)s of '
                         'stack %(stack)s (%(why)s): refused to write '
-                        '%(what)s', {'engine': progress.engine_id(),
+                        '%(what)s', {'engine': engine_identity.engine_id(),
                                      'op': self.op, 'stack': self.stack_id,
                                      'why': self.fenced, 'what': what})
             raise OwnershipLost('%s: %s' % (self.stack_id, self.fenced))
@@ -147,8 +174,8 @@ class Operation(object):
         if self.msg_queue is None or self._cancelled:
             return
         try:
-            heat_stack.Stack._check_for_message(self.msg_queue)
-        except heat_stack.ForcedCancel:
+            heat.check_for_message(self.msg_queue)
+        except heat.ForcedCancel:
             self._cancelled = True
             raise
 
@@ -220,8 +247,8 @@ class Operation(object):
         stack would otherwise stay locked by a live engine that runs
         nothing for it, and no sweep would ever resume it.
         """
-        if stack_lock_object.StackLock.release(stack_context, stack_id,
-                                               engine_id) is None:
+        if heat.StackLockObject.release(stack_context, stack_id,
+                                        engine_id) is None:
             LOG.info('Engine %(engine)s released the stack lock of '
                      '%(stack)s: any engine can resume the operation',
                      {'engine': engine_id, 'stack': stack_id})
@@ -230,16 +257,82 @@ class Operation(object):
         """The task that does ``resource``'s part of this operation.
 
         Heat's own, for an operation that runs from the start; a resumed
-        operation (resumption.ResumedOperation) decides per resource.
+        operation (resumed_operation.ResumedOperation) decides per
+        resource.
         """
         return task
+
+    # -- the run: Heat's dependency task groups as graphs ------------------
+
+    def run_graph(self, dependencies, task, reverse=False,
+                  error_wait_time=None, aggregate_exceptions=False,
+                  name=None):
+        """Run one of Heat's task groups; a task Heat's TaskRunner steps.
+
+        Builds the TaskGraph of ``dependencies`` and has a Scheduler run
+        it, ``task(resource)`` per node (or what ``task_for`` chose), at
+        most ``max_concurrency`` at once. Failure semantics are Heat's
+        DependencyTaskGroup's (``error_wait_time``,
+        ``aggregate_exceptions``). This generator only waits: it reads
+        cancel messages every MESSAGE_POLL seconds and yields to Heat's
+        TaskRunner only once the deadline has passed, so a finished
+        graph is never kept waiting by the TaskRunner's one-second sleep.
+        """
+        opts = CONF.heat_resume
+        self.check_messages()
+        sched = scheduler.Scheduler(
+            graphm.TaskGraph.from_dependencies(dependencies, reverse=reverse),
+            lambda key, cancellation: self._run_node(key, task,
+                                                     cancellation),
+            max_workers=opts.max_concurrency, grace_period=error_wait_time,
+            aggregate=aggregate_exceptions, name=name)
+        sched.start()
+        thrown = None
+        next_yield = (self.deadline if self.deadline is not None
+                      else time.monotonic() + YIELD_INTERVAL)
+        try:
+            while not sched.wait(MESSAGE_POLL):
+                try:
+                    self.check_messages()
+                    if time.monotonic() >= next_yield:
+                        next_yield = time.monotonic() + YIELD_INTERVAL
+                        yield
+                except Exception as exc:
+                    # a cancel message: stop after the grace period
+                    thrown = thrown or exc
+                    sched.cancel(graceful=True)
+        except BaseException:
+            # timeout, or the runner closed us: stop now, then re-raise
+            sched.cancel()
+            sched.wait()
+            raise
+        if thrown is not None:
+            raise thrown
+        errors = [exc for key, exc in sched.errors]
+        if errors and aggregate_exceptions:
+            raise heat.ExceptionGroup(errors)
+        if errors:
+            raise errors[0]
+
+    def _run_node(self, resource, task, cancellation):
+        """One node, on a worker thread: the resource's whole task."""
+        self.check_owner('a new action on %s'
+                         % getattr(resource, 'name', resource))
+        opts = CONF.heat_resume
+        intervals = scheduler.Backoff(opts.poll_interval_min,
+                                      opts.poll_backoff_factor,
+                                      opts.poll_interval_max)
+        with bound_operation.bind(self if self.recorded else None):
+            scheduler.drive(heat.TaskRunner(self.task_for(resource, task),
+                                            resource),
+                            cancellation, intervals)
 
     def _save(self):
         key = progress.update_operation(self.stack.context, self.stack_id,
                                         self.record, self.atomic_key)
         if key is None:
             LOG.warning('Operation record of stack %s changed under engine '
-                        '%s', self.stack_id, progress.engine_id())
+                        '%s', self.stack_id, engine_identity.engine_id())
         else:
             self.atomic_key = key
 
@@ -248,7 +341,7 @@ def run(stack, op, call, msg_queue=None, newstack=None):
     """Run ``call()``, a stack action of Heat's, as an operation."""
     if not managed(stack) or stack.id is None:
         return call()
-    running = current.operation()
+    running = bound_operation.get()
     if running is not None and running.stack_id == stack.id:
         return call()
     try:
@@ -261,7 +354,7 @@ def run(stack, op, call, msg_queue=None, newstack=None):
                   {'stack': stack.id, 'reason': reason})
         stack.state_set(op, stack.FAILED, reason)
         return None
-    with current.bound(operation):
+    with bound_operation.bind(operation):
         try:
             return call()
         finally:

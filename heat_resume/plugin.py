@@ -8,16 +8,15 @@ extension point where there is one: extension.py). The lifecycle plugin
 itself does nothing: it is only the door.
 """
 
-from heat.engine import lifecycle_plugin
-
 from heat_resume import conf
 
 conf.register_opts()
 
-from heat_resume import seam  # noqa: E402  (options first)
+from heat_resume import heat_internals as heat  # noqa: E402  options first
+from heat_resume import seam  # noqa: E402
 
 seam.install()
 
 
-class HeatResumeLifecyclePlugin(lifecycle_plugin.LifecyclePlugin):
+class HeatResumeLifecyclePlugin(heat.LifecyclePlugin):
     """No pre/post operation work; loading the module is what counts."""

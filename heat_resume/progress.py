@@ -17,11 +17,8 @@ The resource row itself keeps action/status exactly as stock Heat writes
 them.
 """
 
-import json
-import os
-import socket
-
 import functools
+import json
 
 from oslo_config import cfg
 from oslo_db import api as oslo_db_api
@@ -29,9 +26,9 @@ from oslo_log import log as logging
 from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
-from heat.common import exception
-from heat.objects import resource_data as resource_data_objects
-from heat.objects import sync_point as sync_point_objects
+from heat_resume import engine_identity
+from heat_resume import heat_internals as heat
+from heat_resume import resume_rules as rules
 
 LOG = logging.getLogger(__name__)
 
@@ -40,25 +37,6 @@ TASK_KEY = 'heat_resume.task'
 OP_TRAVERSAL = 'heat-resume-operation'
 HISTORY_LENGTH = 10
 CACHE_ATTR = '_heat_resume_task'
-
-STARTED = 'handler_started'
-RETURNED = 'handler_returned'
-COMPLETE = 'complete'
-FAILED = 'failed'
-IN_FLIGHT = frozenset((STARTED, RETURNED))
-
-_engine = {'id': None}
-
-
-def engine_id():
-    """This process's engine id (Heat's, once the engine service started)."""
-    if _engine['id'] is None:
-        _engine['id'] = '%s-%d' % (socket.gethostname(), os.getpid())
-    return _engine['id']
-
-
-def set_engine_id(value):
-    _engine['id'] = value
 
 
 def _now():
@@ -107,9 +85,9 @@ def load_task(context, resource_id):
     if resource_id is None:
         return None
     try:
-        row = resource_data_objects.ResourceData.get_by_key(
+        row = heat.ResourceDataObject.get_by_key(
             context, resource_id, TASK_KEY)
-    except exception.NotFound:  # a missing row is normal
+    except heat.NotFound:  # a missing row is normal
         return None
     try:
         return json.loads(row.value)
@@ -145,7 +123,7 @@ def _save_task(resource, record):
 @_best_effort
 @_retry_on_disconnect
 def _write_task(resource, record):
-    resource_data_objects.ResourceData.set(
+    heat.ResourceDataObject.set(
         resource, TASK_KEY, json.dumps(record, sort_keys=True))
 
 
@@ -178,8 +156,9 @@ def task_started(resource, action, op_id):
         if (previous.get('action') == action and
                 previous.get('operation') == op_id):
             attempt = previous.get('attempt', 0) + 1
-    record = {'v': FORMAT_VERSION, 'action': action, 'phase': STARTED,
-              'engine': engine_id(), 'operation': op_id,
+    record = {'v': FORMAT_VERSION, 'action': action,
+              'phase': rules.STARTED,
+              'engine': engine_identity.engine_id(), 'operation': op_id,
               'attempt': attempt, 'started_at': _now(),
               'updated_at': None, 'finished_at': None,
               'cookie': None, 'cookie_saved': False, 'history': history}
@@ -190,7 +169,7 @@ def task_started(resource, action, op_id):
 def task_returned(resource, record, cookie):
     """Record the handler's cookie, the state a resume polls from."""
     saved, value = jsonable(cookie)
-    record.update(phase=RETURNED, cookie=value, cookie_saved=saved,
+    record.update(phase=rules.RETURNED, cookie=value, cookie_saved=saved,
                   updated_at=_now())
     if not saved:
         LOG.info('%s: the %s cookie (%s) is not JSON; a resume will apply '
@@ -200,16 +179,17 @@ def task_returned(resource, record, cookie):
 
 
 def task_finished(resource, record, ok):
-    record.update(phase=COMPLETE if ok else FAILED, finished_at=_now(),
-                  updated_at=_now())
+    record.update(phase=rules.COMPLETE if ok else rules.FAILED,
+                  finished_at=_now(), updated_at=_now())
     _save_task(resource, record)
 
 
 def task_resumed(resource, record):
     """Note that this engine took an in-flight action over."""
     record.setdefault('resumed_by', []).append(
-        {'engine': engine_id(), 'from': record.get('engine'), 'at': _now()})
-    record['engine'] = engine_id()
+        {'engine': engine_identity.engine_id(), 'from': record.get('engine'),
+         'at': _now()})
+    record['engine'] = engine_identity.engine_id()
     _save_task(resource, record)
 
 
@@ -231,7 +211,7 @@ def without_task(data):
 @_retry_on_disconnect
 def load_operation(context, stack_id):
     """(record dict, atomic_key) of the stack's operation, or (None, None)."""
-    row = sync_point_objects.SyncPoint.get_by_key(
+    row = heat.SyncPointObject.get_by_key(
         context, stack_id, OP_TRAVERSAL, True)
     if row is None:
         return None, None
@@ -241,10 +221,11 @@ def load_operation(context, stack_id):
 @_retry_on_disconnect
 def create_operation(context, stack_id, op, action, op_id, token=None):
     record = {'v': FORMAT_VERSION, 'id': op_id, 'op': op, 'action': action,
-              'engine': engine_id(), 'started_at': _now(), 'resumes': 0,
+              'engine': engine_identity.engine_id(), 'started_at': _now(),
+              'resumes': 0,
               'token': token, 'history': []}
     delete_operation(context, stack_id)
-    sync_point_objects.SyncPoint.create(context, {
+    heat.SyncPointObject.create(context, {
         'entity_id': stack_id, 'traversal_id': OP_TRAVERSAL,
         'is_update': True, 'stack_id': stack_id, 'atomic_key': 0,
         'input_data': record})
@@ -254,12 +235,12 @@ def create_operation(context, stack_id, op, action, op_id, token=None):
 @_retry_on_disconnect
 def update_operation(context, stack_id, record, atomic_key):
     """Compare-and-swap the record; return the new key or None if lost."""
-    updated = sync_point_objects.SyncPoint.update_input_data(
+    updated = heat.SyncPointObject.update_input_data(
         context, stack_id, OP_TRAVERSAL, True, atomic_key, record)
     return atomic_key + 1 if updated else None
 
 
 @_retry_on_disconnect
 def delete_operation(context, stack_id):
-    return sync_point_objects.SyncPoint.delete_all_by_stack_and_traversal(
+    return heat.SyncPointObject.delete_all_by_stack_and_traversal(
         context, stack_id, OP_TRAVERSAL)

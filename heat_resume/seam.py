@@ -1,21 +1,22 @@
 """The only module that patches Heat.
 
 Every Heat symbol heat_resume replaces or wraps, checked against each
-release in CHECKED_RELEASES (2025.1, 2026.1, 2026.2; the same shapes in
-all three):
+release in heat_internals.CHECKED_RELEASES (2025.1, 2026.1, 2026.2; the
+same shapes in all three):
 
 ==============================================  ===========================
 heat.engine.scheduler.DependencyTaskGroup       replaced by a subclass,
-                                                ParallelTaskGroup (looked
-                                                up on the module at call
-                                                time by stack.py, update.py)
+                                                drop_in.ParallelTaskGroup
+                                                (looked up on the module
+                                                at call time by stack.py,
+                                                update.py)
                                                 -- on a Heat with patches/
                                                 applied, chosen by Heat's
                                                 option instead, not
                                                 patched (extension.py)
 heat.engine.resource.Resource.action_handler_task
                                                 wrapped: recorded handler
-                                                steps (actions.run_handler)
+                                                steps (handler_loop)
 heat.engine.stack.Stack.create/update/delete/   wrapped: each call is one
   suspend/resume/check                          operation (operation.run)
 heat.engine.stack.Stack.persist_state_and_release_lock
@@ -30,6 +31,7 @@ heat.engine.stack.Stack.reset_stack_and_resources_in_progress
                                                 a dead engine's stack (with
                                                 the lock stolen): resume
                                                 instead, when it can
+                                                (takeover.py)
 heat.engine.resource.Resource.data              wrapped: hides the task
                                                 record from Heat's code
                                                 (export, abandon, backups)
@@ -37,7 +39,7 @@ heat.engine.resource.Resource.state_set,        wrapped: fencing, refused
 heat.engine.stack.Stack.state_set               unless this engine still
                                                 owns the operation
 heat.engine.service.EngineService.start/stop    wrapped: join and leave
-                                                ZooKeeper (takeover.py)
+                                                ZooKeeper (membership.py)
 heat.common.service_utils.engine_alive          wrapped: answered from
                                                 ZooKeeper membership
 heat.common.service_utils.generate_engine_id    wrapped: learn this
@@ -46,9 +48,8 @@ heat.common.service_utils.generate_engine_id    wrapped: learn this
                                                 enabled
 ==============================================  ===========================
 
-Heat symbols only called (not patched) live in operation.py, progress.py,
-takeover.py and actions.py; their imports name them. Those whose shape
-matters are checked below too (EXPECTED_SHAPE).
+Heat symbols only called (not patched), and the shape of every symbol
+here, are in heat_internals.py, the one module that imports Heat.
 
 Every wrapper checks ``[heat_resume] enabled`` and the stack's kind at
 call time, so an engine with the plugin disabled, and every convergence
@@ -58,125 +59,30 @@ when one does not.
 """
 
 import functools
-from importlib import metadata as importlib_metadata
 import inspect
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from heat.common import service_utils
-from heat.engine import resource as heat_resource
-from heat.engine import scheduler as heat_scheduler
-from heat.engine import service as heat_service
-from heat.engine import stack as heat_stack
-from heat.objects import stack_lock as stack_lock_object
-
-from heat_resume import actions
+from heat_resume import bound_operation
 from heat_resume import conf
-from heat_resume import current
+from heat_resume import drop_in
+from heat_resume import engine_identity
 from heat_resume import extension
+from heat_resume import handler_loop
+from heat_resume import heat_internals as heat
+from heat_resume import membership
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume import takeover
-from heat_resume import taskgroup
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
-# Release series -> the openstack-heat versions checked: EXPECTED_SHAPE,
-# the unit tests (tox -e py3, py3-heat2026.1, py3-heat2025.1) and
-# heat-compat. The shape decides, not the version: a Heat of another
-# shape is refused, one of a version not listed here only warned about.
-CHECKED_RELEASES = {
-    '2025.1': ('24.1.2',),
-    '2026.1': ('26.0.2',),
-    '2026.2': ('27.0.0', '27.0.1'),
-}
-CHECKED_VERSIONS = tuple(version for series in sorted(CHECKED_RELEASES)
-                         for version in CHECKED_RELEASES[series])
-
 STACK_OPERATIONS = ('create', 'update', 'delete', 'suspend', 'resume',
                     'check')
 
-# (owner, attribute, parameters it must accept, in order): identical in
-# every checked release (what differs between them, e.g. the stack
-# thread's join() or wait(), is not in a signature and handled where used)
-EXPECTED_SHAPE = [
-    (heat_scheduler, 'DependencyTaskGroup',
-     ['dependencies', 'task', 'reverse', 'name', 'error_wait_time',
-      'aggregate_exceptions']),
-    (heat_scheduler, 'TaskRunner', ['task']),
-    (heat_resource.Resource, 'action_handler_task',
-     ['self', 'action', 'args', 'action_prefix']),
-    (heat_resource.Resource, '_action_recorder', ['self', 'action']),
-    (heat_resource.Resource, '_do_action', ['self', 'action']),
-    (heat_stack.Stack, 'persist_state_and_release_lock',
-     ['self', 'engine_id']),
-    (heat_stack.Stack, 'create', ['self', 'msg_queue']),
-    (heat_stack.Stack, 'update', ['self', 'newstack', 'msg_queue']),
-    (heat_stack.Stack, 'delete', ['self', 'action', 'backup']),
-    (heat_stack.Stack, 'suspend', ['self']),
-    (heat_stack.Stack, 'resume', ['self']),
-    (heat_stack.Stack, 'check', ['self']),
-    (heat_stack.Stack, 'reset_stack_and_resources_in_progress',
-     ['self', 'reason']),
-    (heat_stack.Stack, '_check_for_message', ['msg_queue']),
-    (heat_resource.Resource, 'state_set', ['self', 'action', 'status']),
-    (heat_stack.Stack, 'state_set', ['self', 'action', 'status']),
-    (heat_service.EngineService, 'start', ['self']),
-    (heat_service.EngineService, 'stop', ['self']),
-    (service_utils, 'engine_alive', ['context', 'engine_id']),
-    (heat_resource.Resource, 'data', ['self']),
-    (service_utils, 'generate_engine_id', []),
-    # only called: operation.Operation.abandoned
-    (stack_lock_object.StackLock, 'release',
-     ['context', 'stack_id', 'engine_id']),
-]
-
-
-class IncompatibleHeat(Exception):
-    """This Heat does not have the shape heat_resume was written for."""
-
-
 _originals = {}
-
-
-def check_shape():
-    """Raise IncompatibleHeat naming every symbol that does not fit."""
-    problems = []
-    for owner, name, params in EXPECTED_SHAPE:
-        target = getattr(owner, name, None)
-        if target is None:
-            problems.append('%s.%s is missing' % (owner.__name__, name))
-            continue
-        if inspect.isclass(target):
-            target = target.__init__
-            params = ['self'] + params
-        target = inspect.unwrap(target)
-        try:
-            have = list(inspect.signature(target).parameters)
-        except (TypeError, ValueError):
-            problems.append('%s.%s has no signature' % (owner.__name__, name))
-            continue
-        if have[:len(params)] != params:
-            problems.append('%s.%s%s, expected parameters %s' % (
-                owner.__name__, name, tuple(have), tuple(params)))
-    if problems:
-        raise IncompatibleHeat('; '.join(problems))
-
-
-def known_releases():
-    """'2025.1 (openstack-heat 24.1.2), ...': for the log lines."""
-    return ', '.join('%s (openstack-heat %s)' % (
-        series, ', '.join(CHECKED_RELEASES[series]))
-        for series in sorted(CHECKED_RELEASES))
-
-
-def heat_version():
-    try:
-        return importlib_metadata.version('openstack-heat')
-    except importlib_metadata.PackageNotFoundError:
-        return None
 
 
 def installed():
@@ -188,47 +94,27 @@ def install():
     if installed():
         sync_conf()
         return True
-    version = heat_version()
+    version = heat.heat_version()
     try:
-        check_shape()
-    except IncompatibleHeat as exc:
+        heat.check_shape()
+    except heat.IncompatibleHeat as exc:
         LOG.error('heat_resume is NOT installed: this Heat (openstack-heat '
                   '%(version)s) does not have the shape of the releases it '
                   'was checked against: %(known)s. The engine runs stock '
                   'Heat. Details: %(details)s',
-                  {'version': version, 'known': known_releases(),
+                  {'version': version, 'known': heat.known_releases(),
                    'details': exc})
         return False
-    if version not in CHECKED_VERSIONS:
+    if version not in heat.CHECKED_VERSIONS:
         LOG.warning('heat_resume was not checked against openstack-heat '
                     '%(version)s (checked: %(known)s); its shape matches, '
                     'so it is installed', {'version': version,
-                                           'known': known_releases()})
+                                           'known': heat.known_releases()})
     if not extension.install():  # else Heat's own option selects it
-        _patch(heat_scheduler, 'DependencyTaskGroup',
-               taskgroup.ParallelTaskGroup)
-    _patch(heat_resource.Resource, 'action_handler_task',
-           _wrap_action_handler_task(
-               heat_resource.Resource.action_handler_task))
-    for name in STACK_OPERATIONS:
-        _patch(heat_stack.Stack, name,
-               _wrap_stack_operation(name, getattr(heat_stack.Stack, name)))
-    _patch(heat_stack.Stack, 'persist_state_and_release_lock',
-           _wrap_persist(heat_stack.Stack.persist_state_and_release_lock))
-    _patch(heat_stack.Stack, 'reset_stack_and_resources_in_progress',
-           _wrap_reset(heat_stack.Stack.reset_stack_and_resources_in_progress))
-    _patch(heat_resource.Resource, 'data',
-           _wrap_data(heat_resource.Resource.data))
-    _patch(service_utils, 'generate_engine_id',
-           _wrap_generate_engine_id(service_utils.generate_engine_id))
-    for owner in (heat_resource.Resource, heat_stack.Stack):
-        _patch(owner, 'state_set', _wrap_owned_write(owner.state_set))
-    _patch(heat_service.EngineService, 'start',
-           _wrap_engine_start(heat_service.EngineService.start))
-    _patch(heat_service.EngineService, 'stop',
-           _wrap_engine_stop(heat_service.EngineService.stop))
-    _patch(service_utils, 'engine_alive',
-           _wrap_engine_alive(service_utils.engine_alive))
+        _patch(heat.scheduler, 'DependencyTaskGroup',
+               drop_in.ParallelTaskGroup)
+    for owner, name, wrap in _wrapped():
+        _patch(owner, name, wrap(owner.__dict__[name]))
     sync_conf()
     LOG.info('heat_resume installed (enabled=%s)', CONF.heat_resume.enabled)
     return True
@@ -252,6 +138,26 @@ def sync_conf():
         CONF.clear_override('convergence_engine')
 
 
+def _wrapped():
+    """(owner, name, wrapper factory) of every symbol the seam wraps."""
+    return ([(heat.Resource, 'action_handler_task',
+              _wrap_action_handler_task)] +
+            [(heat.Stack, name, functools.partial(_wrap_stack_operation,
+                                                  name))
+             for name in STACK_OPERATIONS] +
+            [(heat.Stack, 'persist_state_and_release_lock', _wrap_persist),
+             (heat.Stack, 'reset_stack_and_resources_in_progress',
+              _wrap_reset),
+             (heat.Resource, 'data', _wrap_data),
+             (heat.service_utils, 'generate_engine_id',
+              _wrap_generate_engine_id),
+             (heat.Resource, 'state_set', _wrap_owned_write),
+             (heat.Stack, 'state_set', _wrap_owned_write),
+             (heat.EngineService, 'start', _wrap_engine_start),
+             (heat.EngineService, 'stop', _wrap_engine_stop),
+             (heat.service_utils, 'engine_alive', _wrap_engine_alive)])
+
+
 def _patch(owner, name, replacement):
     _originals[(owner, name)] = owner.__dict__[name]
     setattr(owner, name, replacement)
@@ -261,7 +167,8 @@ def _wrap_action_handler_task(original):
     @functools.wraps(original)
     def action_handler_task(self, action, args=None, action_prefix=None):
         if operation.managed(self.stack):
-            return actions.run_handler(self, action, args, action_prefix)
+            return handler_loop.run_handler(self, action, args,
+                                            action_prefix)
         return original(self, action, args, action_prefix)
     return action_handler_task
 
@@ -285,7 +192,7 @@ def _wrap_stack_operation(name, original):
 def _wrap_owned_write(original):
     @functools.wraps(original)
     def state_set(self, *args, **kwargs):
-        op = current.operation()
+        op = bound_operation.get()
         if op is not None:
             op.check_owner('the state of %s' % self.name)
         return original(self, *args, **kwargs)
@@ -308,7 +215,7 @@ def _wrap_engine_start(original):
                          'all engine workers below the database server\'s '
                          'connection limit', bound)
         if CONF.heat_resume.enabled and CONF.heat_resume.zookeeper_hosts:
-            takeover.join(self)
+            membership.join(self)
         return result
     return start
 
@@ -316,7 +223,7 @@ def _wrap_engine_start(original):
 def _wrap_engine_stop(original):
     @functools.wraps(original)
     def stop(self):
-        takeover.leave()
+        membership.leave()
         return original(self)
     return stop
 
@@ -324,7 +231,7 @@ def _wrap_engine_stop(original):
 def _wrap_engine_alive(original):
     @functools.wraps(original)
     def engine_alive(context, engine_id):
-        alive = takeover.engine_alive(engine_id)
+        alive = membership.engine_alive(engine_id)
         return original(context, engine_id) if alive is None else alive
     return engine_alive
 
@@ -349,7 +256,7 @@ def _wrap_persist(original):
 def _wrap_reset(original):
     @functools.wraps(original)
     def reset_stack_and_resources_in_progress(self, reason):
-        if operation.managed(self) and current.operation() is None:
+        if operation.managed(self) and bound_operation.get() is None:
             if takeover.resume_instead_of_reset(self):
                 return
         return original(self, reason)
@@ -367,6 +274,6 @@ def _wrap_generate_engine_id(original):
     @functools.wraps(original)
     def generate_engine_id():
         engine_id = original()
-        progress.set_engine_id(engine_id)
+        engine_identity.set_engine_id(engine_id)
         return engine_id
     return generate_engine_id

@@ -20,12 +20,8 @@ frees or resumes a stack whose holder answers.
 
 from oslo_log import log as logging
 
-from heat.common import messaging
-from heat.common import service_utils
-from heat.engine import stack_lock
-from heat.objects import stack_lock as stack_lock_object
-
 from heat_resume.cmd import errors
+from heat_resume import heat_internals as heat
 from heat_resume import progress
 
 LOG = logging.getLogger(__name__)
@@ -41,14 +37,8 @@ def alive(ctx, engine_id, cluster=None):
     """
     if cluster is not None:
         return engine_id in cluster.member_ids()
-    setup_messaging()
-    return bool(service_utils.engine_alive(ctx, engine_id))
-
-
-def setup_messaging():
-    """Heat's RPC and notifier, as the engines have them (once)."""
-    if messaging.TRANSPORT is None:
-        messaging.setup()
+    heat.setup_messaging()
+    return bool(heat.engine_alive(ctx, engine_id))
 
 
 def holders(ctx, stack_id, record=None, cluster=None):
@@ -58,7 +48,7 @@ def holders(ctx, stack_id, record=None, cluster=None):
     engine when no stack_lock row names anyone.
     """
     claims = []
-    db_holder = stack_lock_object.StackLock.get_engine_id(ctx, stack_id)
+    db_holder = heat.StackLockObject.get_engine_id(ctx, stack_id)
     if db_holder:
         claims.append((db_holder, 'stack_lock'))
     if cluster is not None:
@@ -91,10 +81,10 @@ def take(ctx, stack_id, engine_id):
     nobody holds it), so that an engine racing us for the stack wins or
     loses cleanly. Returns the engine it was taken from, or None.
     """
-    holder = stack_lock_object.StackLock.get_engine_id(ctx, stack_id)
+    holder = heat.StackLockObject.get_engine_id(ctx, stack_id)
     if holder is not None:
-        result = stack_lock_object.StackLock.steal(ctx, stack_id, holder,
-                                                   engine_id)
+        result = heat.StackLockObject.steal(ctx, stack_id, holder,
+                                            engine_id)
         if result is None:
             LOG.info('Took the stack lock of %(stack)s from dead engine '
                      '%(engine)s', {'stack': stack_id, 'engine': holder})
@@ -103,7 +93,7 @@ def take(ctx, stack_id, engine_id):
             raise errors.CommandError(
                 'engine %s took stack %s meanwhile: nothing done'
                 % (result, stack_id))
-    other = stack_lock_object.StackLock.create(ctx, stack_id, engine_id)
+    other = heat.StackLockObject.create(ctx, stack_id, engine_id)
     if other is not None:
         raise errors.CommandError('engine %s took stack %s meanwhile: '
                                   'nothing done' % (other, stack_id))
@@ -121,18 +111,17 @@ def release(ctx, row, engine_id):
     resumes it; when it says the operation had already finished, its
     final state is written instead of FAILED.
     """
-    from heat.engine import stack as parser
-    setup_messaging()  # the final state goes out as a notification too
+    heat.setup_messaging()  # the final state goes out as a notification too
     done = []
     record, _ = progress.load_operation(ctx, row.id)
     previous = take(ctx, row.id, engine_id)
     if previous:
         done.append('took the stack lock from dead engine %s' % previous)
-    lock = stack_lock.StackLock(ctx, row.id, engine_id)
+    lock = heat.StackLock(ctx, row.id, engine_id)
     try:
         stack = None
-        if row.status == parser.Stack.IN_PROGRESS:
-            stack = parser.Stack.load(ctx, stack=row)
+        if row.status == heat.Stack.IN_PROGRESS:
+            stack = heat.Stack.load(ctx, stack=row)
         if record is not None:
             progress.delete_operation(ctx, row.id)
             done.append('deleted the heat_resume operation record (%s by '

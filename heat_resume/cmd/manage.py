@@ -183,10 +183,10 @@ def do_timeline(stack_id, output=None, all_operations=False):
 
 def do_resume(stack_id, yes=False):
     """Take over an operation whose engine died, here, and wait for it."""
-    from heat.common import service_utils
-    from heat.engine import service
     from heat_resume.cmd import locks
     from heat_resume.cmd import report
+    from heat_resume import engine_identity
+    from heat_resume import heat_internals as heat
     from heat_resume import progress
     from heat_resume import takeover
     ctx = report.admin_context()
@@ -205,12 +205,12 @@ def do_resume(stack_id, yes=False):
             'process?' % (record.get('op'), row.name, row.id,
                           record.get('engine')), yes)
     from heat_resume import plugin  # noqa: F401  installs the seam
-    locks.setup_messaging()
-    engine_id = service_utils.generate_engine_id()
-    progress.set_engine_id(engine_id)
+    heat.setup_messaging()
+    engine_id = heat.generate_engine_id()
+    engine_identity.set_engine_id(engine_id)
     with clusterm.Membership(CONF.heat_resume, engine_id):
         thread = takeover.resume_stack(row.id, engine_id,
-                                       service.ThreadGroupManager())
+                                       heat.ThreadGroupManager())
         if thread is None:
             raise errors.CommandError(
                 'stack %s was not resumed: another engine took it, or it '
@@ -226,9 +226,9 @@ def do_resume(stack_id, yes=False):
 
 def do_release(stack_id, yes=False):
     """Free a stack a dead engine left locked, as Heat's reset would."""
-    from heat.common import service_utils
     from heat_resume.cmd import locks
     from heat_resume.cmd import report
+    from heat_resume import heat_internals as heat
     from heat_resume import progress
     ctx = report.admin_context()
     row = report.find_stack(ctx, stack_id)
@@ -246,7 +246,7 @@ def do_release(stack_id, yes=False):
         ', '.join(e for e, _ in claims) or 'none',
         ' Its resources IN_PROGRESS and the stack become FAILED.'
         if row.status == report.IN_PROGRESS else ''), yes)
-    engine_id = service_utils.generate_engine_id()
+    engine_id = heat.generate_engine_id()
     for line in locks.release(ctx, row, engine_id):
         print('stack %s: %s' % (row.id, line))
     return EXIT_OK
@@ -298,7 +298,7 @@ def _database():
 
 def execute(name, **kwargs):
     """Run a command; map what operators cause to a one-line error."""
-    from heat.common import exception as heat_exception
+    from heat_resume import heat_internals as heat
     try:
         return COMMANDS[name][0](**kwargs)
     except errors.Declined:
@@ -315,7 +315,7 @@ def execute(name, **kwargs):
     except (db_exception.DBError, sqlalchemy.exc.SQLAlchemyError) as exc:
         LOG.debug('Database error', exc_info=True)
         return _fail('database error (%s): %s' % (_database(), exc))
-    except heat_exception.HeatException as exc:
+    except heat.HeatException as exc:
         LOG.debug('Heat error', exc_info=True)
         return _fail(exc)
     except OSError as exc:
@@ -398,7 +398,7 @@ def _configure(argv):
     # stdout carries DOT, SVG and tables, stderr one-line errors: Heat's
     # imports must not print their eventlet deprecation notice there
     warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-    from heat.common import config  # noqa: F401  Heat's own options
+    from heat_resume import heat_internals  # noqa: F401  Heat's options
     from heat_resume import conf
     conf.register_opts()
     CONF.register_cli_opt(command_opt)

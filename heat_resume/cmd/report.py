@@ -26,15 +26,11 @@ import re
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from heat.common import context
-from heat.objects import event as event_object
-from heat.objects import resource as resource_objects
-from heat.objects import stack as stack_object
-from heat.objects import stack_lock as stack_lock_object
-
 from heat_resume.cmd import errors
 from heat_resume.cmd import pictures
+from heat_resume import heat_internals as heat
 from heat_resume import progress
+from heat_resume import resume_rules
 
 LOG = logging.getLogger(__name__)
 
@@ -46,13 +42,13 @@ INIT = 'INIT'
 # how a resource stands in its stack's operation
 DONE, RUNNING, BROKEN, PENDING = 'done', 'in progress', 'failed', 'pending'
 
-# the event resumption.ResumedOperation.resume adds
+# the event resumed_operation.ResumedOperation.resume adds
 RESUMED_EVENT = re.compile(r'resumed by engine (\S+) after engine (\S+) '
                            r'went down')
 
 
 def admin_context():
-    return context.get_admin_context()
+    return heat.get_admin_context()
 
 
 def parse_time(value):
@@ -71,10 +67,10 @@ def parse_time(value):
 
 def find_stack(ctx, ident):
     """The stack row by id, or by name when the name is unique."""
-    row = stack_object.Stack.get_by_id(ctx, ident, show_deleted=True)
+    row = heat.StackObject.get_by_id(ctx, ident, show_deleted=True)
     if row is not None:
         return row
-    rows = list(stack_object.Stack.get_all(
+    rows = list(heat.StackObject.get_all(
         ctx, filters={'name': ident}, show_nested=True, show_hidden=True))
     if len(rows) > 1:
         raise errors.CommandError('%d stacks are named %s: give the stack '
@@ -166,9 +162,9 @@ class StackReport(object):
 
     @classmethod
     def load(cls, ctx, row):
-        rows = resource_objects.Resource.get_all_by_stack(ctx, row.id)
+        rows = heat.ResourceObject.get_all_by_stack(ctx, row.id)
         record, _ = progress.load_operation(ctx, row.id)
-        holder = stack_lock_object.StackLock.get_engine_id(ctx, row.id)
+        holder = heat.StackLockObject.get_engine_id(ctx, row.id)
         return cls(row, [ResourceView.from_row(r) for r in rows.values()],
                    record, holder)
 
@@ -267,20 +263,20 @@ def bars(report, operation=None, now=None, ended=None):
                 end = parse_time(entries[i + 1].get('started_at'))
             if end is None:
                 running = (report.in_progress and
-                           entry.get('phase') in progress.IN_FLIGHT)
+                           entry.get('phase') in resume_rules.IN_FLIGHT)
                 heard = [parse_time(entry.get('updated_at')), start,
                          ended.get((resource.name, entry.get('action')))]
                 end = now if running else max(t for t in heard if t)
             if (i == len(entries) - 1 and resource.status == FAILED and
                     resource.action == entry.get('action')):
                 # failed by a resume, which writes only the row
-                entry = dict(entry, phase=progress.FAILED)
+                entry = dict(entry, phase=resume_rules.FAILED)
             result.extend(_split(resource.name, entry, start, end, running))
     return result
 
 
 def _events(ctx, stack_id):
-    return event_object.Event.get_all_by_stack(ctx, stack_id)
+    return heat.EventObject.get_all_by_stack(ctx, stack_id)
 
 
 def _ended(events):
@@ -391,8 +387,7 @@ def dependencies(ctx, row):
     The stack is loaded with Heat's parser.Stack.load; its
     ``dependencies`` are the ones Heat's legacy path walks.
     """
-    from heat.engine import stack as parser
-    stack = parser.Stack.load(ctx, stack=row)
+    stack = heat.Stack.load(ctx, stack=row)
     graph = stack.dependencies.graph()
     types = {}
     edges = set()
@@ -413,7 +408,7 @@ def graph_nodes(report, types):
             nodes.append(pictures.Node(name, types.get(name)))
             continue
         detail = ''
-        if view.phase and view.phase != progress.COMPLETE:
+        if view.phase and view.phase != resume_rules.COMPLETE:
             detail = view.phase
         if view.engine and view.status == IN_PROGRESS:
             detail += ' (%s)' % view.engine
@@ -425,16 +420,12 @@ def graph_nodes(report, types):
 
 def engine_services(ctx):
     """Heat's service table: each heat-engine's last report (up/down)."""
-    from heat.common import service_utils
-    from heat.objects import service as service_objects
-    return [service_utils.format_service(s)
-            for s in service_objects.Service.get_all(ctx)
+    return [heat.format_service(s)
+            for s in heat.ServiceObject.get_all(ctx)
             if s.binary == 'heat-engine']
 
 
 def in_flight(ctx):
     """Reports of every legacy stack IN_PROGRESS, nested ones included."""
-    rows = stack_object.Stack.get_all(
-        ctx, filters={'status': IN_PROGRESS, 'convergence': False},
-        show_nested=True, show_hidden=True)
+    rows = heat.legacy_stacks_in_progress(ctx, show_hidden=True)
     return [StackReport.load(ctx, row) for row in rows]

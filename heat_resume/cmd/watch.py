@@ -27,11 +27,10 @@ import time
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from heat.objects import stack as stack_object
-
 from heat_resume.cmd import errors
 from heat_resume.cmd import report as reportm
 from heat_resume.cmd import status as statusm
+from heat_resume import heat_internals as heat
 
 LOG = logging.getLogger(__name__)
 
@@ -64,8 +63,8 @@ class Watch(object):
         """Poll until the stack is no longer IN_PROGRESS; the exit code."""
         report = None
         while True:
-            row = stack_object.Stack.get_by_id(self.ctx, self.stack_id,
-                                               show_deleted=True)
+            row = heat.StackObject.get_by_id(self.ctx, self.stack_id,
+                                             show_deleted=True)
             if row is None:
                 raise errors.CommandError('stack %s disappeared'
                                           % self.stack_id)

@@ -15,7 +15,7 @@ import testtools
 
 from heat_resume import conf
 from heat_resume import coordination
-from heat_resume import current
+from heat_resume import bound_operation
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume_tests.unit import base
@@ -274,7 +274,7 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
         record['token'] = -1  # another engine took it over...
         progress.update_operation(stack.context, stack.id, record, key)
         self.coord._proven_at = None  # ...while this one was paused
-        with current.bound(op):
+        with bound_operation.bind(op):
             self.assertRaises(operation.OwnershipLost, stack['a'].state_set,
                               'CREATE', 'IN_PROGRESS')
         self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
@@ -288,12 +288,12 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
         self.assertTrue(self.coord.session_proven())
         reads = self.useFixture(fixtures.MockPatchObject(
             progress, 'load_operation', wraps=progress.load_operation)).mock
-        with current.bound(op):
+        with bound_operation.bind(op):
             stack['a'].state_set('CREATE', 'IN_PROGRESS')
         self.assertEqual(0, reads.call_count)
         # a lease that ran out (a pause) asks the database again
         self.coord._proven_at = time.monotonic() - 60
-        with current.bound(op):
+        with bound_operation.bind(op):
             stack['a'].state_set('CREATE', 'COMPLETE')
         self.assertEqual(1, reads.call_count)
         self.assertEqual(('CREATE', 'COMPLETE'), stack['a'].state)
@@ -307,7 +307,7 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
                                            'engine-a')
         op = operation.Operation.begin(stack, 'CREATE')
         op.fenced = 'its ZooKeeper session was lost'
-        with current.bound(op):
+        with bound_operation.bind(op):
             self.assertRaises(operation.OwnershipLost, stack.state_set,
                               'CREATE', 'COMPLETE', 'done')
         op.end()
@@ -337,7 +337,7 @@ class OperationOwnershipTest(base.HeatResumeTestCase):
         stack.store()
         first = operation.Operation.begin(stack, 'UPDATE')
         first.fenced = 'its ZooKeeper session was lost'
-        with current.bound(first):
+        with bound_operation.bind(first):
             self.assertRaises(operation.OwnershipLost, stack.state_set,
                               'UPDATE', 'COMPLETE', 'done')
         first.end()  # an update releases Heat's lock without persist

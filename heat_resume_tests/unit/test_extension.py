@@ -14,12 +14,14 @@ from heat.engine import scheduler as heat_scheduler
 from heat.engine import stack as heat_stack
 
 from heat_resume import extension
+from heat_resume import heat_internals
+from heat_resume import operation
 from heat_resume import seam
-from heat_resume import taskgroup
+from heat_resume import drop_in
 from heat_resume_tests.unit import base
 
 PATCHED_HEAT = extension.heat_has_extension_points()
-STOCK_GROUP = taskgroup.ParallelTaskGroup.__mro__[1]
+STOCK_GROUP = drop_in.ParallelTaskGroup.__mro__[1]
 GROUP = (heat_scheduler, 'DependencyTaskGroup')
 
 
@@ -31,7 +33,7 @@ class StockHeatTest(base.HeatResumeTestCase):
         self.assertNotIn(extension.TASK_GROUP_OPTION, cfg.CONF)
 
     def test_seam_replaces_the_task_group(self):
-        self.assertIs(taskgroup.ParallelTaskGroup,
+        self.assertIs(drop_in.ParallelTaskGroup,
                       heat_scheduler.DependencyTaskGroup)
         self.assertIs(STOCK_GROUP, seam._originals[GROUP])
 
@@ -43,7 +45,7 @@ class PatchedHeatTest(base.HeatResumeTestCase):
         self.assertTrue(extension.active())
         self.assertEqual(extension.DRIVER,
                          cfg.CONF.dependency_task_group_driver)
-        self.assertIs(taskgroup.ParallelTaskGroup,
+        self.assertIs(drop_in.ParallelTaskGroup,
                       heat_scheduler.get_task_group_class())
 
     def test_dependency_task_group_is_not_patched(self):
@@ -54,8 +56,8 @@ class PatchedHeatTest(base.HeatResumeTestCase):
         self.assertIn((heat_stack.Stack, 'create'), seam._originals)
 
     def test_stacks_run_on_the_driver(self):
-        original = taskgroup.ParallelTaskGroup._run_parallel
-        run = self.patchobject(taskgroup.ParallelTaskGroup, '_run_parallel',
+        original = operation.Operation.run_graph
+        run = self.patchobject(operation.Operation, 'run_graph',
                                autospec=True, side_effect=original)
         stack = self.create(base.hot({
             'a': base.test_resource(),
@@ -132,13 +134,14 @@ class DecisionTest(base.HeatResumeTestCase):
         self.assertTrue(seam.install())
         self.assertFalse(extension.active())
         self.assertEqual('default', self.option())
-        self.assertIs(taskgroup.ParallelTaskGroup,
+        self.assertIs(drop_in.ParallelTaskGroup,
                       heat_scheduler.DependencyTaskGroup)
         self.assertIn('entry point is not installed', self.LOG.output)
 
     def test_incompatible_heat_uses_neither(self):
-        self.patchobject(seam, 'check_shape',
-                         side_effect=seam.IncompatibleHeat('other shape'))
+        self.patchobject(
+            heat_internals, 'check_shape',
+            side_effect=heat_internals.IncompatibleHeat('other shape'))
         self.assertFalse(seam.install())
         self.assertFalse(extension.active())
         self.assertEqual('default', self.option())

@@ -14,7 +14,9 @@ from heat.engine import template as heat_template
 from heat.objects import resource as resource_objects
 from heat.rpc import api as rpc_api
 
+from heat_resume import engine_identity
 from heat_resume import progress
+from heat_resume import resume_rules
 from heat_resume_tests.unit import base
 
 
@@ -34,8 +36,8 @@ class CreateTest(base.HeatResumeTestCase):
         for name in ('a', 'b', 'r'):
             record = task_record(stack[name])
             self.assertEqual('CREATE', record['action'])
-            self.assertEqual(progress.COMPLETE, record['phase'])
-            self.assertEqual(progress.engine_id(), record['engine'])
+            self.assertEqual(resume_rules.COMPLETE, record['phase'])
+            self.assertEqual(engine_identity.engine_id(), record['engine'])
             self.assertEqual(1, record['attempt'])
             self.assertIsNotNone(record['finished_at'])
             row = resource_objects.Resource.get_obj(stack.context,
@@ -105,7 +107,8 @@ class CreateTest(base.HeatResumeTestCase):
         self.assertEqual(('CREATE', 'FAILED'), stack.state)
         self.assertIn('Test Resource failed bad', stack.status_reason)
         self.assertEqual(('INIT', 'COMPLETE'), stack['after'].state)
-        self.assertEqual(progress.FAILED, task_record(stack['bad'])['phase'])
+        self.assertEqual(resume_rules.FAILED,
+                         task_record(stack['bad'])['phase'])
 
     def test_timeout_aborts_in_flight_resources(self):
         stack = self.parse(base.hot({'slow': base.test_resource(wait=30)}))

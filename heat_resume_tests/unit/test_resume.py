@@ -12,45 +12,13 @@ from oslo_config import cfg
 from heat.engine.resources.openstack.heat import test_resource
 from heat.engine import stack as heat_stack
 
-from heat_resume import current
+from heat_resume import bound_operation
 from heat_resume import operation
+from heat_resume import engine_identity
 from heat_resume import progress
-from heat_resume import resumption
+from heat_resume import resume_rules
+from heat_resume import resumed_operation
 from heat_resume_tests.unit import base
-
-
-class DecideTest(base.HeatResumeTestCase):
-    def decide(self, res_action, res_status, phase=None, saved=True,
-               action='CREATE', policy='fail'):
-        record = phase and {'action': res_action, 'phase': phase,
-                            'cookie_saved': saved}
-        return resumption.decide(action, res_action, res_status, record,
-                                 policy)
-
-    def test_not_started_runs(self):
-        self.assertEqual(resumption.RUN, self.decide('INIT', 'COMPLETE'))
-
-    def test_done_is_skipped(self):
-        self.assertEqual(resumption.SKIP,
-                         self.decide('CREATE', 'COMPLETE', 'complete'))
-
-    def test_returned_handler_is_polled(self):
-        self.assertEqual(resumption.POLL, self.decide(
-            'CREATE', 'IN_PROGRESS', 'handler_returned'))
-
-    def test_unsaved_cookie_follows_policy(self):
-        self.assertEqual(resumption.FAIL, self.decide(
-            'CREATE', 'IN_PROGRESS', 'handler_returned', saved=False))
-        self.assertEqual(resumption.RETRY, self.decide(
-            'CREATE', 'IN_PROGRESS', 'handler_started', policy='retry'))
-
-    def test_lost_state_write_is_finished(self):
-        self.assertEqual(resumption.FINISH,
-                         self.decide('CREATE', 'IN_PROGRESS', 'complete'))
-
-    def test_delete_always_runs_again(self):
-        self.assertEqual(resumption.RUN, self.decide(
-            'DELETE', 'IN_PROGRESS', 'handler_started', action='DELETE'))
 
 
 class StagingMixin(object):
@@ -71,13 +39,13 @@ class StagingMixin(object):
     def stage_create(self, resources, done=(), returned=(), inside=(),
                      checked=()):
         """Leave a stack as an engine that died mid-create would."""
-        progress.set_engine_id('engine-that-died')
-        self.addCleanup(progress.set_engine_id, None)
+        engine_identity.set_engine_id('engine-that-died')
+        self.addCleanup(engine_identity.set_engine_id, None)
         stack = self.parse(base.hot(resources))
         stack._store_resources()
         stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'started')
         op = operation.Operation.begin(stack, 'CREATE')
-        with current.bound(op):
+        with bound_operation.bind(op):
             for name in done:
                 self.run_task(stack[name].create)
             for name in list(returned) + list(checked):
@@ -95,12 +63,14 @@ class StagingMixin(object):
         return stack.id
 
     def resume(self, stack_id):
-        progress.set_engine_id('engine-resuming')
+        engine_identity.set_engine_id('engine-resuming')
         stack = heat_stack.Stack.load(base.utils.dummy_context(),
                                       stack_id=stack_id)
         record, key = progress.load_operation(stack.context, stack_id)
-        self.assertTrue(resumption.resumable(stack, record))
-        op = resumption.ResumedOperation(stack, record, key)
+        self.assertTrue(resume_rules.resumable(
+            stack.action, record.get('op'), stack.prev_raw_template_id,
+            record))
+        op = resumed_operation.ResumedOperation(stack, record, key)
         self.calls[:] = []
         op.resume()
         return stack
@@ -125,7 +95,7 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         # a was done, b's handler had returned: neither is created again
         self.assertEqual(['c', 'd'], sorted(self.calls))
         b = progress.load_task(stack.context, stack['b'].id)
-        self.assertEqual(progress.COMPLETE, b['phase'])
+        self.assertEqual(resume_rules.COMPLETE, b['phase'])
         self.assertEqual('engine-resuming', b['engine'])
         self.assertEqual('engine-that-died', b['resumed_by'][0]['from'])
         c = progress.load_task(stack.context, stack['c'].id)
@@ -136,7 +106,8 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         cfg.CONF.set_override('in_progress_policy', 'retry', 'heat_resume')
         stack_id = self.stage_create(self.four(), done=['a', 'b'],
                                      inside=['c'])
-        with self.assertLogs('heat_resume.resumption', 'INFO') as logs:
+        with self.assertLogs('heat_resume.resumed_operation',
+                             'INFO') as logs:
             with mock.patch.object(
                     test_resource.TestResource, 'handle_delete',
                     autospec=True,
@@ -217,7 +188,7 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         stack = self.create(base.hot(self.four()))
         stack.state_set(stack.DELETE, stack.IN_PROGRESS, 'started')
         op = operation.Operation.begin(stack, 'DELETE')
-        with current.bound(op):
+        with bound_operation.bind(op):
             self.run_task(stack['d'].destroy)
             rsrc = stack['a']
             rsrc.state_set(rsrc.DELETE, rsrc.IN_PROGRESS)
@@ -250,19 +221,24 @@ class ResumeTest(StagingMixin, base.HeatResumeTestCase):
         self.assertEqual(('CREATE', 'COMPLETE'), stack.state)
         self.assertEqual([], self.calls)
 
+    @staticmethod
+    def resumable(stack, record):
+        return resume_rules.resumable(stack.action, record.get('op'),
+                                      stack.prev_raw_template_id, record)
+
     def test_update_resumes_once_its_target_is_stored(self):
         stack = self.create(base.hot({'a': base.test_resource()}))
         stack.state_set(stack.UPDATE, stack.IN_PROGRESS, 'Stack UPDATE')
         record, _ = progress.create_operation(stack.context, stack.id,
                                               'UPDATE', 'UPDATE', 'op')
         stack.prev_raw_template_id = None
-        self.assertFalse(resumption.resumable(stack, record))
+        self.assertFalse(self.resumable(stack, record))
         stack.prev_raw_template_id = stack.t.id
-        self.assertTrue(resumption.resumable(stack, record))
+        self.assertTrue(self.resumable(stack, record))
         stack.state_set(stack.ROLLBACK, stack.IN_PROGRESS, 'rolling back')
-        self.assertTrue(resumption.resumable(stack, record))
+        self.assertTrue(self.resumable(stack, record))
         record['op'] = 'CHECK'
-        self.assertFalse(resumption.resumable(stack, record))
+        self.assertFalse(self.resumable(stack, record))
 
     def test_poison_guard_gives_up_after_max_takeovers(self):
         cfg.CONF.set_override('max_takeovers', 1, 'heat_resume')

@@ -10,6 +10,7 @@ from heat.engine import service as heat_service
 from heat.objects import stack as stack_object
 from heat.objects import stack_lock as stack_lock_object
 
+from heat_resume import engine_identity
 from heat_resume import progress
 from heat_resume import takeover
 from heat_resume_tests.unit import base
@@ -21,7 +22,7 @@ class FakeEngine(object):
 
     def __init__(self, engine_id):
         self.engine_id = engine_id
-        progress.set_engine_id(engine_id)
+        engine_identity.set_engine_id(engine_id)
         self.thread_group_mgr = heat_service.ThreadGroupManager()
 
 

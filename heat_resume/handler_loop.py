@@ -1,4 +1,4 @@
-"""One resource action's handler steps, recorded and resumable.
+"""The resource handler loop: one action's steps, recorded and resumable.
 
 ``run_handler`` is Heat's Resource.action_handler_task (resource.py, 27.x)
 with progress records around it: the phase before handle_<action>(), the
@@ -11,9 +11,8 @@ handle_create().
 from oslo_log import log as logging
 from oslo_utils import excutils
 
-from heat.engine import resource as heat_resource
-
-from heat_resume import current
+from heat_resume import bound_operation
+from heat_resume import heat_internals as heat
 from heat_resume import progress
 
 LOG = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def run_handler(resource, action, args=None, action_prefix=None,
     if not callable(handler):
         return
 
-    op = current.operation()
+    op = bound_operation.get()
     owned = op.check_owner if op is not None else (lambda what: None)
     if resume is None:
         owned('handle_%s of %s' % (handler_action, resource.name))
@@ -73,7 +72,7 @@ def _poll(resource, check, handler_data, handler_action):
         while True:
             try:
                 done = check(handler_data)
-            except heat_resource.PollDelay as delay:
+            except heat.PollDelay as delay:
                 yield delay.period
             else:
                 if done:

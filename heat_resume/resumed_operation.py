@@ -1,9 +1,10 @@
-"""Resuming an operation whose engine died, from the database.
+"""An operation whose engine died, rebuilt from the database and finished.
 
 Heat loads the stack, the same stack action runs again, and for each
-resource ``ResumedOperation.task_for`` decides from its row and its task
-record what is left to do (``decide``, pure). An interrupted update is
-finished by running Heat's update again (``_update_again``).
+resource ``ResumedOperation.task_for`` asks resume_rules.decide, from its
+row and its task record, what is left to do. An interrupted update is
+finished by running Heat's update again (``_update_again``). Which stacks
+to resume, and when, is takeover.py's.
 """
 
 import copy
@@ -14,64 +15,17 @@ from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
-from heat.common import exception
-from heat.engine import resource as heat_resource
-from heat.engine import scheduler as heat_scheduler
-from heat.engine import stack as heat_stack
-from heat.engine import stk_defn
-from heat.engine import template as templatem
-
-from heat_resume import actions
-from heat_resume import conf
-from heat_resume import current
+from heat_resume import bound_operation
+from heat_resume import engine_identity
+from heat_resume import handler_loop
+from heat_resume import heat_internals as heat
 from heat_resume import operation
 from heat_resume import progress
+from heat_resume import resume_rules as rules
 
 LOG = logging.getLogger(__name__)
 
 CONF = cfg.CONF
-
-# What resuming does with one resource (see decide()).
-RUN = 'run'          # not started (or nothing to resume): the normal task
-SKIP = 'skip'        # already done by the dead engine
-POLL = 'poll'        # handler returned: poll its saved cookie
-FINISH = 'finish'    # checks were complete, the state write was lost
-RETRY = 'retry'      # caught inside the handler: call it again
-FAIL = 'fail'        # caught inside the handler: fail it with a reason
-
-# Stack actions that resume (ROLLBACK too, of a create or an update).
-RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK', 'UPDATE')
-
-
-def decide(action, resource_action, resource_status, record, policy):
-    """What resuming ``action`` does with one resource. Pure."""
-    if resource_action != action:
-        return RUN
-    if resource_status == heat_resource.Resource.COMPLETE:
-        return RUN if action == heat_resource.Resource.DELETE else SKIP
-    if resource_status != heat_resource.Resource.IN_PROGRESS:
-        return RUN
-    if action == heat_resource.Resource.DELETE:
-        # handle_delete must be idempotent (Heat retries deletes itself)
-        return RUN
-    if record and record.get('action') == action:
-        if record.get('phase') == progress.COMPLETE:
-            return FINISH
-        if (record.get('phase') == progress.RETURNED and
-                record.get('cookie_saved')):
-            return POLL
-    return RETRY if policy == conf.IN_PROGRESS_RETRY else FAIL
-
-
-def resumable(stack, record):
-    """Whether a stack found IN_PROGRESS with ``record`` can resume."""
-    if record.get('final'):
-        return True
-    if stack.action == stack.ROLLBACK:
-        return record.get('op') in (stack.CREATE, stack.UPDATE)
-    if stack.action == stack.UPDATE:
-        return stack.prev_raw_template_id is not None
-    return stack.action in RESUMABLE
 
 
 class ResumedOperation(operation.Operation):
@@ -83,38 +37,37 @@ class ResumedOperation(operation.Operation):
         """The task that finishes ``resource``'s part of this operation."""
         if not self.rebuilding or not hasattr(resource, 'stack'):
             return task
-        action = self.stack.action
-        if action == self.stack.ROLLBACK and self.op != 'UPDATE':
-            action = heat_resource.Resource.DELETE
+        action = rules.resource_action(self.stack.action, self.op)
         record = progress.load_task(resource.context, resource.id)
         if record is not None:
             progress.remember(resource, record)
-        choice = decide(action, resource.action, resource.status, record,
-                        CONF.heat_resume.in_progress_policy)
-        if choice != RUN:
+        choice = rules.decide(action, resource.action, resource.status,
+                              record, CONF.heat_resume.in_progress_policy)
+        if choice != rules.RUN:
             LOG.info('Resuming %(res)s of stack %(stack)s: %(choice)s',
                      {'res': resource.name, 'stack': self.stack_id,
                       'choice': choice})
         return {
-            RUN: task,
-            SKIP: self._skip,
-            POLL: lambda r: self._poll(r, action, record),
-            FINISH: lambda r: self._finish(r, action),
-            RETRY: lambda r: self._retry(r, action),
-            FAIL: lambda r: self._fail(r, action, record),
+            rules.RUN: task,
+            rules.SKIP: self._skip,
+            rules.POLL: lambda r: self._poll(r, action, record),
+            rules.FINISH: lambda r: self._finish(r, action),
+            rules.RETRY: lambda r: self._retry(r, action),
+            rules.FAIL: lambda r: self._fail(r, action, record),
         }[choice]
 
     def _after(self, resource, action):
         if action == resource.CREATE:
-            stk_defn.update_resource_data(self.stack.defn, resource.name,
-                                          resource.node_data())
+            heat.update_resource_data(self.stack.defn, resource.name,
+                                      resource.node_data())
 
     def _skip(self, resource):
         self._after(resource, resource.action)
 
     def _poll(self, resource, action, record):
-        with resource._action_recorder(action):
-            yield from actions.run_handler(resource, action, resume=record)
+        with heat.action_recorder(resource, action):
+            yield from handler_loop.run_handler(resource, action,
+                                                resume=record)
         self._after(resource, action)
 
     def _finish(self, resource, action):
@@ -131,8 +84,8 @@ class ResumedOperation(operation.Operation):
                 LOG.info('Deleting %(id)s, left by the interrupted create '
                          'of %(res)s, before creating it again',
                          {'id': resource.resource_id, 'res': resource.name})
-                yield from resource._do_action(resource.DELETE)
-        yield from resource._do_action(action)
+                yield from heat.do_action(resource, resource.DELETE)
+        yield from heat.do_action(resource, action)
         self._after(resource, action)
 
     def _fail(self, resource, action, record):
@@ -143,8 +96,7 @@ class ResumedOperation(operation.Operation):
                   {'engine': engine, 'action': action.lower(),
                    'res': resource.name})
         resource.state_set(action, resource.FAILED, reason)
-        raise exception.ResourceFailure(exception.Error(reason), resource,
-                                        action)
+        raise heat.ResourceFailure(heat.Error(reason), resource, action)
 
     # -- resuming the whole operation -------------------------------------
 
@@ -171,7 +123,7 @@ class ResumedOperation(operation.Operation):
         self.record['history'] = (self.record.get('history', []) + [
             {'engine': previous_engine, 'until': timeutils.utcnow(
             ).isoformat()}])[-progress.HISTORY_LENGTH:]
-        self.record['engine'] = progress.engine_id()
+        self.record['engine'] = engine_identity.engine_id()
         self._save()
         remaining = self.remaining_timeout()
         stack.timeout_secs = lambda: remaining
@@ -180,15 +132,15 @@ class ResumedOperation(operation.Operation):
         LOG.info('Engine %(me)s resumes %(action)s of stack %(stack)s '
                  '(operation %(op)s, previous engine %(prev)s, %(left)ds '
                  'of its timeout left)',
-                 {'me': progress.engine_id(), 'action': action,
+                 {'me': engine_identity.engine_id(), 'action': action,
                   'stack': stack.id, 'op': self.id, 'prev': previous_engine,
                   'left': remaining})
-        stack._add_event(action, stack.IN_PROGRESS,
-                         'Stack %s resumed by engine %s after engine %s '
-                         'went down' % (action, progress.engine_id(),
-                                        previous_engine))
+        heat.add_event(stack, action, stack.IN_PROGRESS,
+                       'Stack %s resumed by engine %s after engine %s went '
+                       'down' % (action, engine_identity.engine_id(),
+                                 previous_engine))
         started = time.monotonic()
-        with current.bound(self):
+        with bound_operation.bind(self):
             try:
                 self._run_again(stack, action)
             finally:
@@ -209,7 +161,7 @@ class ResumedOperation(operation.Operation):
                   {'stack': self.stack_id, 'reason': reason})
         self._save()
         try:
-            with current.bound(self):  # Heat's own reset, not a resume
+            with bound_operation.bind(self):  # Heat's own reset, not a resume
                 self.stack.reset_stack_and_resources_in_progress(reason)
         finally:
             self.end()
@@ -239,21 +191,20 @@ class ResumedOperation(operation.Operation):
         what is already done and cleans up the backup stack.
         """
         self._settle(stack)
-        target = copy.deepcopy(templatem.Template.load(
+        target = copy.deepcopy(heat.Template.load(
             stack.context, stack.prev_raw_template_id))
         target.id = None  # update_task stores its own copy, deletes this
         kwargs = stack.get_kwargs_for_cloning(keep_tags=True)
         kwargs.update(self.record.get('update') or {})
-        newstack = heat_stack.Stack(stack.context, stack.name, target,
-                                    **kwargs)
+        newstack = heat.Stack(stack.context, stack.name, target, **kwargs)
         self.rebuilding = False  # from here on Heat's own update decides
         stack.status = stack.FAILED  # in memory: update_task refuses
         #                              an IN_PROGRESS stack
         if action == stack.UPDATE:
             stack.update(newstack)
         else:
-            heat_scheduler.TaskRunner(stack.update_task, newstack,
-                                      action=stack.ROLLBACK)()
+            heat.TaskRunner(stack.update_task, newstack,
+                            action=stack.ROLLBACK)()
 
     def _settle(self, stack):
         """Poll in-flight actions with a saved cookie; fail the others."""
@@ -262,9 +213,7 @@ class ResumedOperation(operation.Operation):
             if resource.status != resource.IN_PROGRESS:
                 continue
             record = progress.load_task(resource.context, resource.id)
-            if (record and record.get('action') == resource.action and
-                    record.get('phase') == progress.RETURNED and
-                    record.get('cookie_saved')):
+            if rules.pollable(record, resource.action):
                 progress.remember(resource, record)
                 tasks[resource] = functools.partial(
                     self._poll, resource, resource.action, record)
@@ -277,7 +226,7 @@ class ResumedOperation(operation.Operation):
                                           resource.name))
         for resource, task in tasks.items():
             try:
-                heat_scheduler.TaskRunner(task)()
+                heat.TaskRunner(task)()
             except Exception as exc:
                 LOG.info('%(res)s settled as FAILED: %(exc)s',
                          {'res': resource.name, 'exc': exc})
