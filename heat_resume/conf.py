@@ -174,6 +174,28 @@ def connection_bound(conf=cfg.CONF):
     return pool + max(overflow, executor)
 
 
+# Of oslo.service's graceful_shutdown_timeout, what an engine keeps for
+# handing its operations over and for Heat's own stop, after the drain.
+HAND_OVER_MARGIN = 2.0
+
+
+def drain_timeout(conf=cfg.CONF):
+    """Seconds a stopping engine waits for running handlers, or None.
+
+    oslo.service kills an engine that has not stopped within
+    ``[DEFAULT] graceful_shutdown_timeout`` (60 s by default; 0 waits for
+    ever, and so does the drain). The drain takes that less
+    HAND_OVER_MARGIN, and at least half of it.
+    """
+    try:
+        timeout = conf.graceful_shutdown_timeout
+    except cfg.NoSuchOptError:
+        timeout = 60
+    if not timeout:
+        return None
+    return max(timeout - HAND_OVER_MARGIN, timeout / 2.0)
+
+
 def list_opts():
     """Options for oslo-config-generator, as deep copies."""
     return [(GROUP, copy.deepcopy(ALL_OPTS))]

@@ -46,6 +46,8 @@ def run_handler(resource, action, args=None, action_prefix=None,
                 _finished(owned, resource, record, ok=False)
         owned('the cookie of %s' % resource.name)
         progress.task_returned(resource, record, handler_data)
+        if op is not None:
+            op.handler_returned()  # a drain need not wait for the checks
         yield
     else:
         record = resume
@@ -56,7 +58,8 @@ def run_handler(resource, action, args=None, action_prefix=None,
     ok = False
     try:
         if callable(check):
-            yield from _poll(resource, check, handler_data, handler_action)
+            yield from _poll(resource, check, handler_data, handler_action,
+                             op)
         ok = True
     finally:
         _finished(owned, resource, record, ok)
@@ -67,7 +70,7 @@ def _finished(owned, resource, record, ok):
     progress.task_finished(resource, record, ok)
 
 
-def _poll(resource, check, handler_data, handler_action):
+def _poll(resource, check, handler_data, handler_action, op):
     try:
         while True:
             try:
@@ -84,9 +87,12 @@ def _poll(resource, check, handler_data, handler_action):
         raise
     except:  # noqa: cancelled or timed out: let the resource clean up
         with excutils.save_and_reraise_exception():
+            # handed over (fenced): the action is the new owner's to
+            # poll, not this engine's to cancel
+            handed_over = op is not None and op.fenced is not None
             canceller = getattr(resource, 'handle_%s_cancel' % handler_action,
                                 None)
-            if callable(canceller):
+            if callable(canceller) and not handed_over:
                 try:
                     canceller(handler_data)
                 except Exception:

@@ -11,11 +11,14 @@ operations over when it stops.
 
 from importlib import metadata as importlib_metadata
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from heat_resume import conf
 from heat_resume import coordination
+from heat_resume import engine_identity
 from heat_resume import heat_internals as heat
 from heat_resume import operation
 from heat_resume import takeover
@@ -35,6 +38,8 @@ class Membership(object):
             on_session_lost=self._session_lost, versions=_versions())
         self._stopping = threading.Event()
         self._sweeping = threading.Lock()
+        # engines seen in ZooKeeper and gone since: known to run heat_resume
+        self._left = set()
 
     def start(self):
         coordination.set_active(self.coordinator)
@@ -47,14 +52,17 @@ class Membership(object):
                          name='heat-resume sweep').start()
 
     def stop(self):
-        """Hand every operation over now: fence them, then leave."""
+        """Leave: peers see this engine gone and resume its stacks."""
         self._stopping.set()
-        operation.Operation.hand_over_all(
-            'engine %s is stopping and handed it over' % self.engine_id)
         coordination.set_active(None)
         self.coordinator.stop()
 
+    def has_left(self, engine_id):
+        """Whether ``engine_id`` was a member this engine saw leave."""
+        return engine_id in self._left
+
     def _members_lost(self, engines):
+        self._left.update(engines)
         LOG.info('Engine %(me)s looks for the operations of %(gone)s',
                  {'me': self.engine_id, 'gone': ', '.join(sorted(engines))})
         self.sweep()
@@ -114,7 +122,25 @@ def join(service):
 
 
 def leave():
-    """Called when an engine stops (seam): hand over and leave."""
+    """Called when an engine stops (seam): drain, hand over, leave.
+
+    No new resource action starts; running handlers get until
+    conf.drain_timeout to return and record their cookies (a peer polls
+    from them); then every operation is fenced (this engine writes
+    nothing more for it) and, last, the ZooKeeper session is closed, so
+    peers resume at once. A handler still running at the bound is handed
+    over as after a kill. Without ZooKeeper the operations are resumed
+    when an engine starts.
+    """
+    me = engine_identity.engine_id()
+    started = time.monotonic()
+    inside = operation.Operation.drain_all(conf.drain_timeout())
+    LOG.info('Engine %(me)s drained in %(secs).1fs: %(inside)d handler(s) '
+             'still running are handed over as after a kill',
+             {'me': me, 'secs': time.monotonic() - started,
+              'inside': inside})
+    operation.Operation.hand_over_all(
+        'engine %s is stopping and handed it over' % me)
     membership = _membership['current']
     if membership is not None:
         _membership['current'] = None
@@ -122,11 +148,19 @@ def leave():
 
 
 def engine_alive(engine_id):
-    """Heat's liveness check from ZooKeeper; None: ask Heat's RPC ping."""
+    """Heat's liveness check from ZooKeeper; None: ask Heat's RPC ping.
+
+    A member is alive, and one seen to leave is dead (its session ended:
+    it fences itself). Any other engine may run without heat_resume (a
+    fleet switched over engine by engine) and is asked as stock Heat asks
+    it, by RPC, so a live stock engine's stacks are never taken.
+    """
     membership = _membership['current']
     if membership is None:
         return None
     try:
-        return membership.coordinator.is_member(engine_id)
+        if membership.coordinator.is_member(engine_id):
+            return True
     except coordination.CoordinationUnavailable:
         return None
+    return False if membership.has_left(engine_id) else None

@@ -17,6 +17,7 @@ hand-over. Resuming an operation from the database is
 resumed_operation.py.
 """
 
+import threading
 import time
 import uuid
 
@@ -60,6 +61,9 @@ class Operation(object):
     # lost (whose final state it must not persist)
     live = {}
     _lost = set()
+    # set while this process drains before it stops (drain_all): no
+    # operation starts a new resource action
+    draining = threading.Event()
     # False for a run without a record (detached()): nothing binds it
     recorded = True
 
@@ -73,6 +77,12 @@ class Operation(object):
         self._cancelled = False
         self.lock = None
         self.fenced = None
+        # worker threads whose resource action started and whose handler
+        # has not returned yet: what a drain waits for
+        self._busy = set()
+        self._settled = threading.Condition()
+        self._handed_over = threading.Event()
+        self._schedulers = set()
 
     @classmethod
     def detached(cls, stack):
@@ -95,18 +105,17 @@ class Operation(object):
         Raises ActionInProgress when another engine owns it, and
         CoordinationUnavailable (a clear refusal) without a session.
         """
-        coordinator = coordination.active()
-        if coordinator is None:
-            return
         # a loss this process noted for an earlier operation on the stack
         # is not this one's
         Operation._lost.discard(self.stack_id)
-        lock = coordinator.lock(self.stack_id)
-        if lock is None:
-            raise heat.ActionInProgress(stack_name=self.stack.name,
-                                        action=self.stack.action)
-        self.lock = lock
-        self.record['token'] = lock.token
+        coordinator = coordination.active()
+        if coordinator is not None:
+            lock = coordinator.lock(self.stack_id)
+            if lock is None:
+                raise heat.ActionInProgress(stack_name=self.stack.name,
+                                            action=self.stack.action)
+            self.lock = lock
+            self.record['token'] = lock.token
         Operation.live[self.stack_id] = self
 
     def check_owner(self, what):
@@ -121,9 +130,7 @@ class Operation(object):
         has run out) finds the new token there even before its client
         notices.
         """
-        if self.lock is None:
-            return
-        if self.fenced is None:
+        if self.fenced is None and self.lock is not None:
             timeout = CONF.heat_resume.zookeeper_session_timeout
             if not self.lock.wait_held(timeout):
                 self.fenced = 'its ZooKeeper session was lost'
@@ -158,11 +165,59 @@ class Operation(object):
             return True
         return False
 
+    # -- stopping: drain, then hand over ----------------------------------
+
+    @classmethod
+    def drain_all(cls, timeout):
+        """Start no new resource action; wait for running handlers.
+
+        A handler that returns records its cookie, from which a peer
+        resumes by polling; one still inside its handler at the bound is
+        handed over as after a kill (in_progress_policy). ``timeout``
+        None waits for every handler. Returns how many were still inside
+        their handler.
+        """
+        cls.draining.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for op in list(cls.live.values()):
+            op._wait_settled(deadline)
+        return sum(len(op._busy) for op in list(cls.live.values()))
+
     @classmethod
     def hand_over_all(cls, why):
-        """Fence every operation of this process (it is stopping)."""
+        """Fence every operation of this process (it is stopping).
+
+        Nothing more is written for them; their runs stop at once, without
+        cancelling what they started in the cloud (the new owner polls
+        it).
+        """
         for operation in list(cls.live.values()):
             operation.fenced = why
+            operation._handed_over.set()
+            for sched in list(operation._schedulers):
+                sched.cancel()
+
+    def _wait_settled(self, deadline):
+        with self._settled:
+            self._settled.wait_for(
+                lambda: not self._busy,
+                None if deadline is None
+                else max(deadline - time.monotonic(), 0))
+
+    def handler_returned(self):
+        """The current worker's handler returned: it may be handed over."""
+        with self._settled:
+            self._busy.discard(threading.get_ident())
+            self._settled.notify_all()
+
+    def _wait_unless_draining(self):
+        """Hold a new resource action while the process drains.
+
+        It starts nothing: once the operation is handed over, the owner
+        check that follows refuses it before any write.
+        """
+        while Operation.draining.is_set() and self.fenced is None:
+            self._handed_over.wait(0.5)
 
     def check_messages(self):
         """Raise Heat's ForcedCancel if a cancel message is waiting.
@@ -286,6 +341,7 @@ class Operation(object):
                                                      cancellation),
             max_workers=opts.max_concurrency, grace_period=error_wait_time,
             aggregate=aggregate_exceptions, name=name)
+        self._schedulers.add(sched)
         sched.start()
         thrown = None
         next_yield = (self.deadline if self.deadline is not None
@@ -306,6 +362,8 @@ class Operation(object):
             sched.cancel()
             sched.wait()
             raise
+        finally:
+            self._schedulers.discard(sched)
         if thrown is not None:
             raise thrown
         errors = [exc for key, exc in sched.errors]
@@ -316,16 +374,23 @@ class Operation(object):
 
     def _run_node(self, resource, task, cancellation):
         """One node, on a worker thread: the resource's whole task."""
+        self._wait_unless_draining()
         self.check_owner('a new action on %s'
                          % getattr(resource, 'name', resource))
         opts = CONF.heat_resume
         intervals = scheduler.Backoff(opts.poll_interval_min,
                                       opts.poll_backoff_factor,
                                       opts.poll_interval_max)
-        with bound_operation.bind(self if self.recorded else None):
-            scheduler.drive(heat.TaskRunner(self.task_for(resource, task),
-                                            resource),
-                            cancellation, intervals)
+        me = threading.get_ident()
+        with self._settled:
+            self._busy.add(me)
+        try:
+            with bound_operation.bind(self if self.recorded else None):
+                scheduler.drive(heat.TaskRunner(
+                    self.task_for(resource, task), resource),
+                    cancellation, intervals)
+        finally:
+            self.handler_returned()
 
     def _save(self):
         key = progress.update_operation(self.stack.context, self.stack_id,

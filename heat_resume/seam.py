@@ -202,6 +202,7 @@ def _wrap_owned_write(original):
 def _wrap_engine_start(original):
     @functools.wraps(original)
     def start(self):
+        operation.Operation.draining.clear()  # a restart in this process
         result = original(self)
         if CONF.heat_resume.enabled:
             for warning in conf.sizing_warnings(CONF):
