@@ -52,10 +52,10 @@ from heatclient import client as heat_client
 import pymysql
 
 from heat_resume_tests import bench_takeover
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 KINDS = ('legacy', 'convergence', 'heat_resume')
 TITLES = {'legacy': 'stock legacy', 'convergence': 'stock convergence',

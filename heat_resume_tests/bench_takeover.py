@@ -17,10 +17,10 @@ import statistics
 import sys
 import time
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 
 def zxid(zk):

@@ -42,7 +42,7 @@ def _patch_heat_test_case(enabled):
 
     from heat_resume import conf
     from heat_resume import seam
-    from heat_resume_tests import sqlite_db
+    from heat_resume_tests.fixtures import sqlite_db
 
     original = common.HeatTestCase.setUp
 

@@ -33,10 +33,10 @@ import sys
 import time
 
 from heat_resume_tests import bench_takeover
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 
 class Soak(object):

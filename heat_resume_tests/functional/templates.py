@@ -33,7 +33,7 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
 
     :param create, update, delete: ``action_wait_secs`` of every resource.
     :param type: HeatResume::Test::Ledger (an OS::Heat::TestResource that
-        keeps heat_resume_tests.ledger) or another TestResource type.
+        keeps heat_resume_tests.fixtures.ledger) or another TestResource type.
     :param value: appended to every resource's value (an update changes
         it to update every resource in place).
     """

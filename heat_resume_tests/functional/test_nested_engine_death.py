@@ -10,7 +10,7 @@ import yaml
 
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 

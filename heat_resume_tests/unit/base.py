@@ -12,7 +12,7 @@ from heat.tests import utils
 
 from heat_resume import conf
 from heat_resume import seam
-from heat_resume_tests import sqlite_db
+from heat_resume_tests.fixtures import sqlite_db
 
 
 def hot(resources, outputs=None):

@@ -25,7 +25,7 @@ import fixtures
 import testtools
 
 from heat_resume_tests import bench_engines
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
 
 PROBE = os.path.join(harness.RESOURCES_DIR, 'bench_probe.py')
 

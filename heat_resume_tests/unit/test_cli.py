@@ -37,10 +37,10 @@ from heat_resume.cmd import watch
 from heat_resume import conf
 from heat_resume import coordination
 from heat_resume import progress
+from heat_resume_tests.fixtures import sqlite_db
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.unit import base
 from heat_resume_tests.unit import test_resume
-from heat_resume_tests import sqlite_db
-from heat_resume_tests import zookeeper
 
 SVG = '{%s}' % pictures.SVG_NS
 

@@ -18,8 +18,8 @@ from heat_resume import coordination
 from heat_resume import current
 from heat_resume import operation
 from heat_resume import progress
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.unit import base
-from heat_resume_tests import zookeeper
 
 
 wait_for = zookeeper.wait_for

@@ -17,7 +17,7 @@ import textwrap
 
 import testtools
 
-from heat_resume_tests import zookeeper
+from heat_resume_tests.fixtures import zookeeper
 
 try:
     import eventlet  # noqa: F401  only the children patch with it

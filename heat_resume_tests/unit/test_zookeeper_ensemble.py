@@ -25,7 +25,7 @@ from kazoo import protocol
 import testtools
 from testtools import content
 
-from heat_resume_tests import zookeeper
+from heat_resume_tests.fixtures import zookeeper
 
 SESSION_TIMEOUT = 4.0
 
