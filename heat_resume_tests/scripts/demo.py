@@ -24,7 +24,7 @@ with ``heat-resume timeline`` / ``graph``, and stops everything it
 started. ``--stock`` first runs the same kill on stock legacy Heat, which
 leaves the stack CREATE_FAILED.
 
-    python -m heat_resume_tests.demo [--stock] [--output DIR]
+    python -m heat_resume_tests.scripts.demo [--stock] [--output DIR]
 """
 
 import argparse
