@@ -38,7 +38,6 @@ from heat_resume import conf
 from heat_resume import coordination
 from heat_resume import progress
 from heat_resume_tests.fixtures import sqlite_db
-from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.unit import base
 from heat_resume_tests.unit import staging
 
@@ -428,10 +427,9 @@ class ResumeTest(CliTestCase):
         self.assertIn('no heat_resume operation in flight', err)
 
 
-class ZooKeeperStatusTest(CliTestCase):
+class ZooKeeperStatusTest(base.ZooKeeperTestCase, CliTestCase):
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
         cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
                               conf.GROUP)
         cfg.CONF.set_override('zookeeper_connection_timeout', 5.0,
