@@ -32,11 +32,11 @@ import time
 from heatclient import exc as heat_exc
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import ledger
+from heat_resume_tests.fixtures import services
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
-from heat_resume_tests import ledger
-from heat_resume_tests import services
-from heat_resume_tests import zookeeper
 
 # Set by the tempest plugin's load_tests: a callable returning
 # (heatclient, ledger path, build timeout) for the deployment under test.

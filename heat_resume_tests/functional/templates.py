@@ -12,6 +12,8 @@
 
 """Inline HOT templates shared by the functional tests."""
 
+import yaml
+
 
 def resource_name(i):
     return 'r%02d' % i
@@ -33,7 +35,7 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
 
     :param create, update, delete: ``action_wait_secs`` of every resource.
     :param type: HeatResume::Test::Ledger (an OS::Heat::TestResource that
-        keeps heat_resume_tests.ledger) or another TestResource type.
+        keeps heat_resume_tests.fixtures.ledger) or another TestResource type.
     :param value: appended to every resource's value (an update changes
         it to update every resource in place).
     """
@@ -55,3 +57,35 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
         'description': '%d TestResources in %d chains' % (count, chains),
         'resources': resources,
     }
+
+
+def nested_parent():
+    """A template resource, inner.yaml, between two TestResources.
+
+    ``after`` reads the nested stack's output: the parent goes on only
+    once the nested stack is complete. Create it with nested_files().
+    """
+    return {
+        'heat_template_version': '2018-08-31',
+        'resources': {
+            'before': {'type': 'OS::Heat::TestResource',
+                       'properties': {'value': 'before'}},
+            'inner': {'type': 'inner.yaml', 'depends_on': ['before']},
+            'after': {'type': 'OS::Heat::TestResource',
+                      'depends_on': ['inner'],
+                      'properties': {'value': {
+                          'get_attr': ['inner', 'first']}}},
+        },
+        'outputs': {'after': {'value': {'get_attr': ['after', 'output']}}},
+    }
+
+
+def nested_inner():
+    tmpl = chains(count=8, chains=2, create=2)
+    tmpl['outputs'] = {'first': {'value': {'get_attr': ['r00', 'output']}}}
+    return tmpl
+
+
+def nested_files():
+    """The ``files`` of a nested_parent() create: its inner.yaml."""
+    return {'inner.yaml': yaml.safe_dump(nested_inner())}

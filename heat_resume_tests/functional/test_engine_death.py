@@ -7,7 +7,7 @@ resource whose handle_create had returned is created a second time.
 
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 

@@ -6,38 +6,14 @@ and the parent's template resource polls it (with its saved cookie) and
 goes on with what depends on it.
 """
 
-import yaml
-
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 
 PLUGIN = {'heat_resume': {'enabled': 'true',
                           'in_progress_policy': 'retry'}}
-
-
-def parent_template():
-    return {
-        'heat_template_version': '2018-08-31',
-        'resources': {
-            'before': {'type': 'OS::Heat::TestResource',
-                       'properties': {'value': 'before'}},
-            'inner': {'type': 'inner.yaml', 'depends_on': ['before']},
-            'after': {'type': 'OS::Heat::TestResource',
-                      'depends_on': ['inner'],
-                      'properties': {'value': {
-                          'get_attr': ['inner', 'first']}}},
-        },
-        'outputs': {'after': {'value': {'get_attr': ['after', 'output']}}},
-    }
-
-
-def inner_template():
-    tmpl = templates.chains(count=8, chains=2, create=2)
-    tmpl['outputs'] = {'first': {'value': {'get_attr': ['r00', 'output']}}}
-    return tmpl
 
 
 class NestedEngineDeathTest(testtools.TestCase):
@@ -51,8 +27,8 @@ class NestedEngineDeathTest(testtools.TestCase):
 
     def test_sigkill_mid_nested_create_is_resumed(self):
         stack_id = self.hc.stacks.create(
-            stack_name='nested_death', template=parent_template(),
-            files={'inner.yaml': yaml.safe_dump(inner_template())},
+            stack_name='nested_death', template=templates.nested_parent(),
+            files=templates.nested_files(),
         )['stack']['id']
         scenario.wait_for_phase(self.cluster, stack_id, 'handler_returned')
         nested_id = scenario.nested_stack_id(self.cluster, stack_id)

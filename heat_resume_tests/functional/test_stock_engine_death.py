@@ -20,7 +20,7 @@ plugin enabled and expects CREATE_COMPLETE instead.
 
 import testtools
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
 

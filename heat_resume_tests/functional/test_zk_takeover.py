@@ -150,12 +150,8 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
         self.assertEqual({}, self.ledger(stack_id).live())
 
     def test_owner_of_a_nested_stack_killed(self):
-        from heat_resume_tests.functional import test_nested_engine_death
-        nested = test_nested_engine_death
-        stack_id = self.stack_create(
-            nested.parent_template(), None,
-            files={'inner.yaml': nested.yaml.safe_dump(
-                nested.inner_template())})
+        stack_id = self.stack_create(templates.nested_parent(), None,
+                                     files=templates.nested_files())
         nested_id = scenario.nested_stack_id(self.cluster, stack_id)
         scenario.wait_for_phase(self.cluster, nested_id, 'handler_returned')
         self.kill_engine(self.cluster.lock_holder(nested_id), nested_id)

@@ -16,8 +16,8 @@ Loaded by heat-engine from ``[DEFAULT] plugin_dirs`` (the functional
 harness points it at this directory). It behaves like
 OS::Heat::TestResource (same properties: action_wait_secs, fail,
 update_replace, ...), but each create makes an "object" with a fresh id in
-heat_resume_tests.ledger, and each delete removes it there, as a real
-cloud API would.
+heat_resume_tests.fixtures.ledger, and each delete removes it there, as a
+real cloud API would.
 """
 
 import json
@@ -30,8 +30,9 @@ import uuid
 from heat.engine.resources.openstack.heat import test_resource
 from oslo_utils import timeutils
 
-# The same as heat_resume_tests.ledger.ENV and DEFAULT_PATH: this module is
-# loaded from plugin_dirs and must not need heat_resume_tests installed.
+# The same as heat_resume_tests.fixtures.ledger.ENV and DEFAULT_PATH: this
+# module is loaded from plugin_dirs and must not need heat_resume_tests
+# installed.
 ENV = 'HEAT_RESUME_LEDGER'
 DEFAULT_PATH = os.path.join(tempfile.gettempdir(), 'heat-resume-ledger.jsonl')
 

@@ -14,7 +14,7 @@
 
 from oslo_config import cfg
 
-from heat_resume_tests import ledger
+from heat_resume_tests.fixtures import ledger
 
 group = cfg.OptGroup(name='heat_resume',
                      title='heat_resume functional tests')

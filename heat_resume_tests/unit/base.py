@@ -1,9 +1,10 @@
-"""A HeatTestCase with heat_resume installed and enabled."""
+"""Unit-test bases: heat_resume installed in Heat; a private ZooKeeper."""
 
 import time
 
 import fixtures
 from oslo_config import cfg
+import testtools
 
 from heat.common import template_format
 from heat.engine import scheduler as heat_scheduler
@@ -12,7 +13,8 @@ from heat.tests import utils
 
 from heat_resume import conf
 from heat_resume import seam
-from heat_resume_tests import sqlite_db
+from heat_resume_tests.fixtures import sqlite_db
+from heat_resume_tests.fixtures import zookeeper
 
 
 def hot(resources, outputs=None):
@@ -59,3 +61,25 @@ class HeatResumeTestCase(common.HeatTestCase):
     @staticmethod
     def run_task(task):
         heat_scheduler.TaskRunner(task)()
+
+
+class ZooKeeperTestCase(testtools.TestCase):
+    """A test that needs a real ZooKeeper: setUp starts a private server.
+
+    Each test gets a ZooKeeper server of its own, ``self.zk``
+    (heat_resume_tests.fixtures.zookeeper: a JVM from Debian's zookeeper
+    package, on a free port of 127.0.0.1, its own data dir), stopped on
+    cleanup; ``ZOOKEEPER_TLS`` adds a TLS port. A class that starts its
+    servers in the test itself (an ensemble, timed) sets
+    ``START_ZOOKEEPER = False``. Put it first among the bases: the server
+    starts after the other bases' setUp (Heat's, for HeatResumeTestCase).
+    """
+
+    START_ZOOKEEPER = True
+    ZOOKEEPER_TLS = False
+
+    def setUp(self):
+        super().setUp()
+        if self.START_ZOOKEEPER:
+            self.zk = self.useFixture(
+                zookeeper.ZooKeeperServer(tls=self.ZOOKEEPER_TLS))

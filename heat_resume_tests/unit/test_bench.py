@@ -24,8 +24,8 @@ import sys
 import fixtures
 import testtools
 
-from heat_resume_tests import bench_engines
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.scripts import bench_engines
 
 PROBE = os.path.join(harness.RESOURCES_DIR, 'bench_probe.py')
 

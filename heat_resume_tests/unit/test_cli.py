@@ -12,7 +12,7 @@
 
 """The heat-resume commands on real stacks (sqlite) and a real ZooKeeper.
 
-Progress is staged as in test_resume: a create cut mid-way by
+Progress is staged with staging.StagingMixin: a create cut mid-way by
 'engine-that-died', then resumed by 'engine-resuming'.
 """
 
@@ -37,10 +37,9 @@ from heat_resume.cmd import watch
 from heat_resume import conf
 from heat_resume import coordination
 from heat_resume import progress
+from heat_resume_tests.fixtures import sqlite_db
 from heat_resume_tests.unit import base
-from heat_resume_tests.unit import test_resume
-from heat_resume_tests import sqlite_db
-from heat_resume_tests import zookeeper
+from heat_resume_tests.unit import staging
 
 SVG = '{%s}' % pictures.SVG_NS
 
@@ -49,7 +48,7 @@ def svg_groups(root, cls):
     return [g for g in root.iter() if g.get('class') == cls]
 
 
-class CliTestCase(test_resume.StagingMixin, base.HeatResumeTestCase):
+class CliTestCase(staging.StagingMixin, base.HeatResumeTestCase):
     def setUp(self):
         super().setUp()
         # no Keystone here: a resume acts as a noauth deployment does
@@ -428,10 +427,9 @@ class ResumeTest(CliTestCase):
         self.assertIn('no heat_resume operation in flight', err)
 
 
-class ZooKeeperStatusTest(CliTestCase):
+class ZooKeeperStatusTest(base.ZooKeeperTestCase, CliTestCase):
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
         cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
                               conf.GROUP)
         cfg.CONF.set_override('zookeeper_connection_timeout', 5.0,
@@ -492,7 +490,7 @@ class ZooKeeperStatusTest(CliTestCase):
         self.assertEqual(1, len(err.splitlines()), err)
 
 
-class MainTest(test_resume.StagingMixin, base.HeatResumeTestCase):
+class MainTest(staging.StagingMixin, base.HeatResumeTestCase):
     """The command in a process of its own, as operators run it.
 
     It shares the tests' sqlite file; oslo.messaging's fake driver

@@ -18,17 +18,16 @@ from heat_resume import coordination
 from heat_resume import bound_operation
 from heat_resume import operation
 from heat_resume import progress
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.unit import base
-from heat_resume_tests import zookeeper
 
 
 wait_for = zookeeper.wait_for
 
 
-class CoordinationTest(testtools.TestCase):
+class CoordinationTest(base.ZooKeeperTestCase):
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
         self.conf = cfg.ConfigOpts()
         conf.register_opts(self.conf)
         self.conf([], default_config_files=[])
@@ -209,12 +208,12 @@ class CoordinationTest(testtools.TestCase):
                           a.members_path + '/engine-a')
 
 
-class OperationOwnershipTest(base.HeatResumeTestCase):
+class OperationOwnershipTest(base.ZooKeeperTestCase,
+                             base.HeatResumeTestCase):
     """Operations take a ZooKeeper lock, or refuse clearly without one."""
 
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer())
         cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
                               conf.GROUP)
         cfg.CONF.set_override('zookeeper_session_timeout', 2.0, conf.GROUP)
@@ -365,10 +364,11 @@ class HandlerTest(testtools.TestCase):
             'import eventlet\neventlet.monkey_patch()'))
 
 
-class TLSTest(testtools.TestCase):
+class TLSTest(base.ZooKeeperTestCase):
+    ZOOKEEPER_TLS = True
+
     def setUp(self):
         super().setUp()
-        self.zk = self.useFixture(zookeeper.ZooKeeperServer(tls=True))
         self.conf = cfg.ConfigOpts()
         conf.register_opts(self.conf)
         self.conf([], default_config_files=[])

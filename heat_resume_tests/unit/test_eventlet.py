@@ -17,7 +17,7 @@ import textwrap
 
 import testtools
 
-from heat_resume_tests import zookeeper
+from heat_resume_tests.unit import base
 
 try:
     import eventlet  # noqa: F401  only the children patch with it
@@ -148,17 +148,19 @@ class EventletTest(testtools.TestCase):
         for run in (four, two):
             self.assertLess(run['longest_tick_gap'], 0.25)
 
+    def test_stacks_run_through_the_seam(self):
+        result = run_patched(STACKS, timeout=300)
+        self.assertEqual([], result['bad'])
+        self.assertGreater(result['run'], 10)
+
+
+@testtools.skipIf(eventlet is None, 'eventlet is not installed')
+class EventletZooKeeperTest(base.ZooKeeperTestCase):
     def test_kazoo_eventlet_handler_with_a_real_zookeeper(self):
-        zk = self.useFixture(zookeeper.ZooKeeperServer())
-        result = run_patched(COORDINATION % {'hosts': zk.hosts})
+        result = run_patched(COORDINATION % {'hosts': self.zk.hosts})
         self.assertEqual('SequentialEventletHandler', result['handler'])
         self.assertEqual('CONNECTED', result['state'])
         self.assertTrue(result['member'])
         self.assertEqual('engine-green', result['holder'])
         self.assertGreater(result['token'], 0)
         self.assertIsNone(result['after_release'])
-
-    def test_stacks_run_through_the_seam(self):
-        result = run_patched(STACKS, timeout=300)
-        self.assertEqual([], result['bad'])
-        self.assertGreater(result['run'], 10)

@@ -14,7 +14,7 @@
 
 import testtools
 
-from heat_resume_tests import ledger
+from heat_resume_tests.fixtures import ledger
 
 
 def entry(op, obj, t, key='s/1', name='r'):

@@ -14,7 +14,7 @@ from heat_resume import engine_identity
 from heat_resume import progress
 from heat_resume import takeover
 from heat_resume_tests.unit import base
-from heat_resume_tests.unit import test_resume
+from heat_resume_tests.unit import staging
 
 
 class FakeEngine(object):
@@ -26,7 +26,7 @@ class FakeEngine(object):
         self.thread_group_mgr = heat_service.ThreadGroupManager()
 
 
-class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
+class TakeoverTest(staging.StagingMixin, base.HeatResumeTestCase):
     def setUp(self):
         super().setUp()
         # no Keystone here: act as a noauth deployment does
@@ -96,7 +96,7 @@ class TakeoverTest(test_resume.StagingMixin, base.HeatResumeTestCase):
         self.assertEqual('FAILED', row.status)
 
 
-class CommandTest(test_resume.StagingMixin, base.HeatResumeTestCase):
+class CommandTest(staging.StagingMixin, base.HeatResumeTestCase):
     def test_status_lists_operations_in_flight(self):
         from heat_resume.cmd import manage
         stack_id = self.stage_create(self.four(), done=['a'],

@@ -22,10 +22,10 @@ import time
 
 from kazoo import client as kazoo_client
 from kazoo import protocol
-import testtools
 from testtools import content
 
-from heat_resume_tests import zookeeper
+from heat_resume_tests.fixtures import zookeeper
+from heat_resume_tests.unit import base
 
 SESSION_TIMEOUT = 4.0
 
@@ -33,7 +33,9 @@ SESSION_TIMEOUT = 4.0
 wait_for = zookeeper.wait_for
 
 
-class LeaderLossTest(testtools.TestCase):
+class LeaderLossTest(base.ZooKeeperTestCase):
+    START_ZOOKEEPER = False  # the test starts and times an ensemble
+
     def client(self, hosts, randomize_hosts=True):
         client = kazoo_client.KazooClient(hosts=hosts,
                                           timeout=SESSION_TIMEOUT,

@@ -8,7 +8,7 @@ difference is the plugin. Prints the counts of each run and every test
 that passes stock but not with the plugin; doc/source/heat-compat.rst
 explains those that cannot pass by design.
 
-    python -m heat_resume_tests.compat [module ...]
+    python -m heat_resume_tests.scripts.compat [module ...]
 """
 
 import json
@@ -42,7 +42,7 @@ def _patch_heat_test_case(enabled):
 
     from heat_resume import conf
     from heat_resume import seam
-    from heat_resume_tests import sqlite_db
+    from heat_resume_tests.fixtures import sqlite_db
 
     original = common.HeatTestCase.setUp
 
@@ -82,8 +82,8 @@ def main(argv):
         outs[mode] = '/tmp/heat-resume-compat-%s-%d.json' % (mode,
                                                              os.getpid())
         procs.append(subprocess.Popen(
-            [sys.executable, '-m', 'heat_resume_tests.compat', '--one',
-             mode, outs[mode]] + modules,
+            [sys.executable, '-m', 'heat_resume_tests.scripts.compat',
+             '--one', mode, outs[mode]] + modules,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for proc in procs:
         proc.wait()

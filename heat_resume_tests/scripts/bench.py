@@ -5,7 +5,8 @@ of its own, first with heat_resume installed but disabled (stock legacy:
 Heat's TaskRunner, 1 s steps), then enabled, and prints wall-clock
 figures. A script that prints figures, not a test.
 
-    python -m heat_resume_tests.bench [--db-url URL] [--only fanout,chain,dag]
+    python -m heat_resume_tests.scripts.bench [--db-url URL]
+        [--only fanout,chain,dag]
 """
 
 import argparse

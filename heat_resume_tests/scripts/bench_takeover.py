@@ -6,7 +6,7 @@
 * ZooKeeper writes per stack operation (the server's zxid delta around a
   create on a quiet cluster) for 10 and for 200 resources.
 
-    python -m heat_resume_tests.bench_takeover [--kills 20] [--stops 5]
+    python -m heat_resume_tests.scripts.bench_takeover [--kills 20] [--stops 5]
         [--session-timeout 4] [--no-writes]
 """
 
@@ -17,10 +17,10 @@ import statistics
 import sys
 import time
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 
 def zxid(zk):

@@ -26,9 +26,10 @@ SIGTERM) at random moments and the takeover latency is measured.
 
 It prints one table and writes a bar chart of the wall times (PNG) and
 the raw figures (JSON, which ``--replay`` prints and charts again). The
-in-process bench is still there: ``python -m heat_resume_tests.bench``.
+in-process bench is still there:
+``python -m heat_resume_tests.scripts.bench``.
 
-    python -m heat_resume_tests.bench_engines [--quick] [--only KIND]
+    python -m heat_resume_tests.scripts.bench_engines [--quick] [--only KIND]
         [--chart FILE.png] [--timeout S] [--replay FILE.json]
 """
 
@@ -51,11 +52,11 @@ import time
 from heatclient import client as heat_client
 import pymysql
 
-from heat_resume_tests import bench_takeover
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
+from heat_resume_tests.scripts import bench_takeover
 
 KINDS = ('legacy', 'convergence', 'heat_resume')
 TITLES = {'legacy': 'stock legacy', 'convergence': 'stock convergence',

@@ -24,7 +24,7 @@ with ``heat-resume timeline`` / ``graph``, and stops everything it
 started. ``--stock`` first runs the same kill on stock legacy Heat, which
 leaves the stack CREATE_FAILED.
 
-    python -m heat_resume_tests.demo [--stock] [--output DIR]
+    python -m heat_resume_tests.scripts.demo [--stock] [--output DIR]
 """
 
 import argparse
@@ -33,10 +33,10 @@ import subprocess
 import sys
 import time
 
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
 
 SESSION_TIMEOUT = 4.0  # the product's default is 10 s
 

@@ -20,7 +20,7 @@ states, stuck operations (still IN_PROGRESS after --op-timeout), ledger
 duplicates and leaks, and the takeover latency (kill -> first task record
 written by another engine).
 
-    python -m heat_resume_tests.soak [--minutes 20] [--kills 100]
+    python -m heat_resume_tests.scripts.soak [--minutes 20] [--kills 100]
         [--session-timeout 2] [--seed N]
 """
 
@@ -32,11 +32,11 @@ import statistics
 import sys
 import time
 
-from heat_resume_tests import bench_takeover
-from heat_resume_tests.functional import harness
+from heat_resume_tests.fixtures import harness
+from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.functional import scenario
 from heat_resume_tests.functional import templates
-from heat_resume_tests import zookeeper
+from heat_resume_tests.scripts import bench_takeover
 
 
 class Soak(object):
