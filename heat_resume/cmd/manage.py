@@ -51,6 +51,7 @@ import sqlalchemy
 
 from heat_resume.cmd import cluster as clusterm
 from heat_resume.cmd import errors
+from heat_resume.cmd import states
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ def do_resume(stack_id, yes=False):
     if record is None:
         raise errors.CommandError('stack %s has no heat_resume operation '
                                   'in flight: nothing to resume' % row.id)
-    if row.status != report.IN_PROGRESS:
+    if row.status != states.IN_PROGRESS:
         raise errors.CommandError('stack %s is %s %s, not IN_PROGRESS: '
                                   'nothing to resume' % (row.id, row.action,
                                                          row.status))
@@ -221,7 +222,7 @@ def do_resume(stack_id, yes=False):
         thread.join() if hasattr(thread, 'join') else thread.wait()
     do_status(row.id)
     row = report.find_stack(ctx, row.id)
-    return EXIT_OK if row.status == report.COMPLETE else EXIT_FAILED
+    return EXIT_OK if row.status == states.COMPLETE else EXIT_FAILED
 
 
 def do_release(stack_id, yes=False):
@@ -245,7 +246,7 @@ def do_release(stack_id, yes=False):
         row.name, row.id, row.action, row.status,
         ', '.join(e for e, _ in claims) or 'none',
         ' Its resources IN_PROGRESS and the stack become FAILED.'
-        if row.status == report.IN_PROGRESS else ''), yes)
+        if row.status == states.IN_PROGRESS else ''), yes)
     engine_id = heat.generate_engine_id()
     for line in locks.release(ctx, row, engine_id):
         print('stack %s: %s' % (row.id, line))

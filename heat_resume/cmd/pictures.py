@@ -21,20 +21,13 @@ import collections
 import math
 from xml.etree import ElementTree as ET
 
+from heat_resume.cmd import states
+
 SVG_NS = 'http://www.w3.org/2000/svg'
 
 # resource states, as the graph colours them
-INIT = 'INIT'
-COMPLETE = 'COMPLETE'
-IN_PROGRESS = 'IN_PROGRESS'
-FAILED = 'FAILED'
-
-STATE_COLOURS = collections.OrderedDict([
-    (COMPLETE, '#7cc47f'),      # green
-    (IN_PROGRESS, '#ffbf3f'),   # amber
-    (FAILED, '#e5534b'),        # red
-    (INIT, '#c8c8c8'),          # grey
-])
+STATE_COLOURS = collections.OrderedDict(
+    (state, colour.svg) for state, colour in states.COLOURS.items())
 
 # bars of the timeline, one colour per engine (Tableau 10 without red,
 # which marks takeovers)
@@ -51,19 +44,19 @@ FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif'
 class Node(object):
     """A resource as the graph shows it."""
 
-    def __init__(self, name, type_='', action=INIT, status=COMPLETE,
-                 detail=''):
+    def __init__(self, name, type_='', action=states.INIT,
+                 status=states.COMPLETE, detail=''):
         self.name = name
         self.type = type_ or ''
-        self.action = action or INIT
-        self.status = status or COMPLETE
+        self.action = action or states.INIT
+        self.status = status or states.COMPLETE
         self.detail = detail or ''
 
     @property
     def state(self):
         """The colour key: INIT until the resource was ever acted on."""
-        if self.action == INIT or self.status not in STATE_COLOURS:
-            return INIT
+        if self.action == states.INIT or self.status not in STATE_COLOURS:
+            return states.INIT
         return self.status
 
 

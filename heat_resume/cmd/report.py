@@ -28,16 +28,12 @@ from oslo_utils import timeutils
 
 from heat_resume.cmd import errors
 from heat_resume.cmd import pictures
+from heat_resume.cmd import states
 from heat_resume import heat_internals as heat
 from heat_resume import progress
 from heat_resume import resume_rules
 
 LOG = logging.getLogger(__name__)
-
-IN_PROGRESS = 'IN_PROGRESS'
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
-INIT = 'INIT'
 
 # how a resource stands in its stack's operation
 DONE, RUNNING, BROKEN, PENDING = 'done', 'in progress', 'failed', 'pending'
@@ -116,17 +112,17 @@ class ResourceView(object):
         (CREATE for a create); None means any settled state counts as
         done (updates and rollbacks leave some resources untouched).
         """
-        if self.status == IN_PROGRESS:
+        if self.status == states.IN_PROGRESS:
             return RUNNING
-        if self.status == FAILED:
+        if self.status == states.FAILED:
             return BROKEN
-        if self.status != COMPLETE:
+        if self.status != states.COMPLETE:
             return PENDING
         if target is None:
-            return DONE if self.action != INIT else PENDING
+            return DONE if self.action != states.INIT else PENDING
         if self.action == target:
             return DONE
-        if target == 'DELETE' and self.action == INIT:
+        if target == states.DELETE and self.action == states.INIT:
             return DONE  # never created: nothing to delete
         return PENDING
 
@@ -146,7 +142,7 @@ def _task_of(row):
 
 def target_action(stack_action):
     """The resource action a stack action makes; None: it varies."""
-    if stack_action in ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK'):
+    if stack_action in states.UNIFORM_ACTIONS:
         return stack_action
     return None
 
@@ -182,7 +178,7 @@ class StackReport(object):
 
     @property
     def in_progress(self):
-        return self.row.status == IN_PROGRESS
+        return self.row.status == states.IN_PROGRESS
 
     def counts(self):
         """Resources done, in progress, failed and pending, and the total."""
@@ -267,7 +263,8 @@ def bars(report, operation=None, now=None, ended=None):
                 heard = [parse_time(entry.get('updated_at')), start,
                          ended.get((resource.name, entry.get('action')))]
                 end = now if running else max(t for t in heard if t)
-            if (i == len(entries) - 1 and resource.status == FAILED and
+            if (i == len(entries) - 1 and
+                    resource.status == states.FAILED and
                     resource.action == entry.get('action')):
                 # failed by a resume, which writes only the row
                 entry = dict(entry, phase=resume_rules.FAILED)
@@ -283,7 +280,7 @@ def _ended(events):
     """(resource, action) -> its last COMPLETE or FAILED event's time."""
     ended = {}
     for event in events:
-        if event.resource_status in (COMPLETE, FAILED):
+        if event.resource_status in (states.COMPLETE, states.FAILED):
             key = (event.resource_name, event.resource_action)
             when = parse_time(event.created_at)
             if when and (key not in ended or when > ended[key]):
@@ -410,7 +407,7 @@ def graph_nodes(report, types):
         detail = ''
         if view.phase and view.phase != resume_rules.COMPLETE:
             detail = view.phase
-        if view.engine and view.status == IN_PROGRESS:
+        if view.engine and view.status == states.IN_PROGRESS:
             detail += ' (%s)' % view.engine
         nodes.append(pictures.Node(name, types.get(name) or view.type,
                                    view.action, view.status,
