@@ -186,10 +186,8 @@ def do_resume(stack_id, yes=False):
     """Take over an operation whose engine died, here, and wait for it."""
     from heat_resume.cmd import locks
     from heat_resume.cmd import report
-    from heat_resume import engine_identity
     from heat_resume import heat_internals as heat
     from heat_resume import progress
-    from heat_resume import takeover
     ctx = report.admin_context()
     row = report.find_stack(ctx, stack_id)
     record, _ = progress.load_operation(ctx, row.id)
@@ -205,13 +203,10 @@ def do_resume(stack_id, yes=False):
     confirm('Resume the %s of stack %s (%s), left by engine %s, in this '
             'process?' % (record.get('op'), row.name, row.id,
                           record.get('engine')), yes)
-    from heat_resume import plugin  # noqa: F401  installs the seam
-    heat.setup_messaging()
+    from heat_resume import plugin  # installs the seam, as on an engine
     engine_id = heat.generate_engine_id()
-    engine_identity.set_engine_id(engine_id)
     with clusterm.Membership(CONF.heat_resume, engine_id):
-        thread = takeover.resume_stack(row.id, engine_id,
-                                       heat.ThreadGroupManager())
+        thread = plugin.resume_here(row.id, engine_id)
         if thread is None:
             raise errors.CommandError(
                 'stack %s was not resumed: another engine took it, or it '
