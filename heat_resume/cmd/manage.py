@@ -184,7 +184,6 @@ def do_timeline(stack_id, output=None, all_operations=False):
 
 def do_resume(stack_id, yes=False):
     """Take over an operation whose engine died, here, and wait for it."""
-    from heat_resume.cmd import locks
     from heat_resume.cmd import report
     from heat_resume import heat_internals as heat
     from heat_resume import progress
@@ -199,7 +198,7 @@ def do_resume(stack_id, yes=False):
                                   'nothing to resume' % (row.id, row.action,
                                                          row.status))
     with clusterm.required(CONF.heat_resume) as cluster:
-        locks.refuse_if_owned(ctx, row.id, record, cluster, 'resume')
+        report.refuse_if_owned(ctx, row.id, record, cluster, 'resume')
     confirm('Resume the %s of stack %s (%s), left by engine %s, in this '
             'process?' % (record.get('op'), row.name, row.id,
                           record.get('engine')), yes)
@@ -222,7 +221,7 @@ def do_resume(stack_id, yes=False):
 
 def do_release(stack_id, yes=False):
     """Free a stack a dead engine left locked, as Heat's reset would."""
-    from heat_resume.cmd import locks
+    from heat_resume.cmd import repair
     from heat_resume.cmd import report
     from heat_resume import heat_internals as heat
     from heat_resume import progress
@@ -230,20 +229,20 @@ def do_release(stack_id, yes=False):
     row = report.find_stack(ctx, stack_id)
     record, _ = progress.load_operation(ctx, row.id)
     with clusterm.required(CONF.heat_resume) as cluster:
-        claims = locks.holders(ctx, row.id, record, cluster)
+        claims = report.holders(ctx, row.id, record, cluster)
         if not claims and record is None:
             print('stack %s (%s) is not locked and has no heat_resume '
                   'operation record: nothing to release'
                   % (row.id, row.name))
             return EXIT_OK
-        locks.refuse_if_owned(ctx, row.id, record, cluster, 'release')
+        report.refuse_if_owned(ctx, row.id, record, cluster, 'release')
     confirm('Release stack %s (%s), %s %s, held by dead engine %s?%s' % (
         row.name, row.id, row.action, row.status,
         ', '.join(e for e, _ in claims) or 'none',
         ' Its resources IN_PROGRESS and the stack become FAILED.'
         if row.status == states.IN_PROGRESS else ''), yes)
     engine_id = heat.generate_engine_id()
-    for line in locks.release(ctx, row, engine_id):
+    for line in repair.release(ctx, row, engine_id):
         print('stack %s: %s' % (row.id, line))
     return EXIT_OK
 

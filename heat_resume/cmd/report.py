@@ -14,8 +14,9 @@
 
 Read-only: the stack row, its resource rows with their task records, the
 operation record, Heat's stack_lock row and the takeover events, all in
-the formats of doc/source/progress-format.rst. The commands print or
-draw what this returns; nothing here writes.
+the formats of doc/source/progress-format.rst; and who holds a stack and
+whether that engine lives. The commands print or draw what this returns;
+nothing here writes (repair.py does).
 """
 
 import collections
@@ -413,6 +414,57 @@ def graph_nodes(report, types):
                                    view.action, view.status,
                                    detail.strip()))
     return nodes
+
+
+# -- who holds a stack, and whether it lives ------------------------------
+
+# Liveness is asked where the engines themselves ask it: ZooKeeper
+# membership when [heat_resume] zookeeper_hosts is set, otherwise Heat's
+# own service_utils.engine_alive (an RPC ping). The CLI never frees or
+# resumes a stack whose holder answers.
+
+
+def alive(ctx, engine_id, cluster=None):
+    """Whether engine_id lives: a ZooKeeper member, or answers Heat's ping.
+
+    ``cluster`` is a connected cluster.Cluster when ZooKeeper is used.
+    """
+    if cluster is not None:
+        return engine_id in cluster.member_ids()
+    heat.setup_messaging()
+    return bool(heat.engine_alive(ctx, engine_id))
+
+
+def holders(ctx, stack_id, record=None, cluster=None):
+    """Engines that claim the stack: [(engine id, where), ...].
+
+    Heat's stack_lock row, the ZooKeeper lock, and the operation record's
+    engine when no stack_lock row names anyone.
+    """
+    claims = []
+    db_holder = heat.StackLockObject.get_engine_id(ctx, stack_id)
+    if db_holder:
+        claims.append((db_holder, 'stack_lock'))
+    if cluster is not None:
+        zk_holder = cluster.holder(stack_id)
+        if zk_holder:
+            claims.append((zk_holder, 'ZooKeeper lock'))
+    if not db_holder and record and record.get('engine'):
+        claims.append((record['engine'], 'operation record'))
+    return claims
+
+
+def refuse_if_owned(ctx, stack_id, record, cluster, doing):
+    """Raise CommandError when a live engine holds the stack.
+
+    A ZooKeeper lock node is ephemeral: while it exists, its owner's
+    session lives, so it is a live holder by itself.
+    """
+    for engine, where in holders(ctx, stack_id, record, cluster):
+        if where == 'ZooKeeper lock' or alive(ctx, engine, cluster):
+            raise errors.CommandError(
+                'refused to %s stack %s: engine %s holds its %s and is '
+                'alive' % (doing, stack_id, engine, where))
 
 
 def engine_services(ctx):
