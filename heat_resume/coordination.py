@@ -67,6 +67,37 @@ def set_active(coordinator):
     _active['coordinator'] = coordinator
 
 
+# -- the layout (the CLI reads it too: cmd/cluster.py) ------------------
+
+def base_path(opts):
+    return opts.zookeeper_base_path.rstrip('/')
+
+
+def engines_path(base):
+    return base + '/engines'
+
+
+def member_path(base, engine_id):
+    return '%s/%s' % (engines_path(base), engine_id)
+
+
+def lock_path(base, stack_id):
+    return '%s/locks/%s' % (base, stack_id)
+
+
+def holder(client, base, stack_id):
+    """Engine id holding the stack's lock, or None.
+
+    The first contender of kazoo's Lock recipe is its owner; reading the
+    contenders creates nothing, so anyone may look.
+    """
+    try:
+        contenders = client.Lock(lock_path(base, stack_id)).contenders()
+    except kazoo_exceptions.NoNodeError:
+        return None
+    return contenders[0] if contenders else None
+
+
 def _handler():
     """kazoo's eventlet handler on an eventlet-patched engine (Heat < 25)."""
     try:
@@ -161,7 +192,7 @@ class Coordinator(object):
     def __init__(self, opts, engine_id, on_members_lost=None,
                  on_session_lost=None, versions=None):
         self.engine_id = engine_id
-        self.base = opts.zookeeper_base_path.rstrip('/')
+        self.base = base_path(opts)
         self.state = LOST
         self._opts = opts
         self._on_members_lost = on_members_lost or (lambda engines: None)
@@ -180,10 +211,10 @@ class Coordinator(object):
 
     @property
     def members_path(self):
-        return self.base + '/engines'
+        return engines_path(self.base)
 
     def lock_path(self, stack_id):
-        return '%s/locks/%s' % (self.base, stack_id)
+        return lock_path(self.base, stack_id)
 
     # -- session ---------------------------------------------------------
 
@@ -305,7 +336,7 @@ class Coordinator(object):
                 self._proven_at = sent
 
     def _register(self):
-        path = '%s/%s' % (self.members_path, self.engine_id)
+        path = member_path(self.base, self.engine_id)
         data = dict(self._versions, engine=self.engine_id,
                     host=socket.gethostname(), pid=os.getpid(),
                     started=timeutils.utcnow().isoformat())
@@ -368,12 +399,7 @@ class Coordinator(object):
 
     def holder(self, stack_id):
         """Engine id holding the stack's lock, or None."""
-        try:
-            contenders = self.client.Lock(self.lock_path(stack_id)
-                                          ).contenders()
-        except kazoo_exceptions.NoNodeError:
-            return None
-        return contenders[0] if contenders else None
+        return holder(self.client, self.base, stack_id)
 
     def _forget(self, lock):
         with self._guard:

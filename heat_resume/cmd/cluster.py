@@ -34,7 +34,7 @@ class Cluster(object):
     def __init__(self, opts):
         self.opts = opts
         self.hosts = ','.join(opts.zookeeper_hosts)
-        self.base = opts.zookeeper_base_path.rstrip('/')
+        self.base = coordination.base_path(opts)
         self.client = None
 
     @property
@@ -73,15 +73,16 @@ class Cluster(object):
 
         Sorted by start time. Tolerates older and newer node formats.
         """
-        path = self.base + '/engines'
         try:
-            children = self.client.get_children(path)
+            children = self.client.get_children(
+                coordination.engines_path(self.base))
         except kazoo_exceptions.NoNodeError:
             return []
         members = []
         for child in children:
             try:
-                data, _ = self.client.get('%s/%s' % (path, child))
+                data, _ = self.client.get(
+                    coordination.member_path(self.base, child))
             except kazoo_exceptions.NoNodeError:
                 continue  # left meanwhile
             members.append(member(child, data))
@@ -92,12 +93,7 @@ class Cluster(object):
 
     def holder(self, stack_id):
         """The engine id holding the stack's ZooKeeper lock, or None."""
-        try:
-            contenders = self.client.Lock(
-                '%s/locks/%s' % (self.base, stack_id)).contenders()
-        except kazoo_exceptions.NoNodeError:
-            return None
-        return contenders[0] if contenders else None
+        return coordination.holder(self.client, self.base, stack_id)
 
 
 def member(name, data):

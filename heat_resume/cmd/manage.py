@@ -51,6 +51,7 @@ import sqlalchemy
 
 from heat_resume.cmd import cluster as clusterm
 from heat_resume.cmd import errors
+from heat_resume.cmd import states
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -183,34 +184,28 @@ def do_timeline(stack_id, output=None, all_operations=False):
 
 def do_resume(stack_id, yes=False):
     """Take over an operation whose engine died, here, and wait for it."""
-    from heat_resume.cmd import locks
     from heat_resume.cmd import report
-    from heat_resume import engine_identity
     from heat_resume import heat_internals as heat
     from heat_resume import progress
-    from heat_resume import takeover
     ctx = report.admin_context()
     row = report.find_stack(ctx, stack_id)
     record, _ = progress.load_operation(ctx, row.id)
     if record is None:
         raise errors.CommandError('stack %s has no heat_resume operation '
                                   'in flight: nothing to resume' % row.id)
-    if row.status != report.IN_PROGRESS:
+    if row.status != states.IN_PROGRESS:
         raise errors.CommandError('stack %s is %s %s, not IN_PROGRESS: '
                                   'nothing to resume' % (row.id, row.action,
                                                          row.status))
     with clusterm.required(CONF.heat_resume) as cluster:
-        locks.refuse_if_owned(ctx, row.id, record, cluster, 'resume')
+        report.refuse_if_owned(ctx, row.id, record, cluster, 'resume')
     confirm('Resume the %s of stack %s (%s), left by engine %s, in this '
             'process?' % (record.get('op'), row.name, row.id,
                           record.get('engine')), yes)
-    from heat_resume import plugin  # noqa: F401  installs the seam
-    heat.setup_messaging()
+    from heat_resume import plugin  # installs the seam, as on an engine
     engine_id = heat.generate_engine_id()
-    engine_identity.set_engine_id(engine_id)
     with clusterm.Membership(CONF.heat_resume, engine_id):
-        thread = takeover.resume_stack(row.id, engine_id,
-                                       heat.ThreadGroupManager())
+        thread = plugin.resume_here(row.id, engine_id)
         if thread is None:
             raise errors.CommandError(
                 'stack %s was not resumed: another engine took it, or it '
@@ -221,12 +216,12 @@ def do_resume(stack_id, yes=False):
         thread.join() if hasattr(thread, 'join') else thread.wait()
     do_status(row.id)
     row = report.find_stack(ctx, row.id)
-    return EXIT_OK if row.status == report.COMPLETE else EXIT_FAILED
+    return EXIT_OK if row.status == states.COMPLETE else EXIT_FAILED
 
 
 def do_release(stack_id, yes=False):
     """Free a stack a dead engine left locked, as Heat's reset would."""
-    from heat_resume.cmd import locks
+    from heat_resume.cmd import repair
     from heat_resume.cmd import report
     from heat_resume import heat_internals as heat
     from heat_resume import progress
@@ -234,20 +229,20 @@ def do_release(stack_id, yes=False):
     row = report.find_stack(ctx, stack_id)
     record, _ = progress.load_operation(ctx, row.id)
     with clusterm.required(CONF.heat_resume) as cluster:
-        claims = locks.holders(ctx, row.id, record, cluster)
+        claims = report.holders(ctx, row.id, record, cluster)
         if not claims and record is None:
             print('stack %s (%s) is not locked and has no heat_resume '
                   'operation record: nothing to release'
                   % (row.id, row.name))
             return EXIT_OK
-        locks.refuse_if_owned(ctx, row.id, record, cluster, 'release')
+        report.refuse_if_owned(ctx, row.id, record, cluster, 'release')
     confirm('Release stack %s (%s), %s %s, held by dead engine %s?%s' % (
         row.name, row.id, row.action, row.status,
         ', '.join(e for e, _ in claims) or 'none',
         ' Its resources IN_PROGRESS and the stack become FAILED.'
-        if row.status == report.IN_PROGRESS else ''), yes)
+        if row.status == states.IN_PROGRESS else ''), yes)
     engine_id = heat.generate_engine_id()
-    for line in locks.release(ctx, row, engine_id):
+    for line in repair.release(ctx, row, engine_id):
         print('stack %s: %s' % (row.id, line))
     return EXIT_OK
 

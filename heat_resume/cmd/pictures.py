@@ -21,26 +21,25 @@ import collections
 import math
 from xml.etree import ElementTree as ET
 
+from heat_resume.cmd import states
+
 SVG_NS = 'http://www.w3.org/2000/svg'
 
 # resource states, as the graph colours them
-INIT = 'INIT'
-COMPLETE = 'COMPLETE'
-IN_PROGRESS = 'IN_PROGRESS'
-FAILED = 'FAILED'
-
-STATE_COLOURS = collections.OrderedDict([
-    (COMPLETE, '#7cc47f'),      # green
-    (IN_PROGRESS, '#ffbf3f'),   # amber
-    (FAILED, '#e5534b'),        # red
-    (INIT, '#c8c8c8'),          # grey
-])
+STATE_COLOURS = collections.OrderedDict(
+    (state, colour.svg) for state, colour in states.COLOURS.items())
 
 # bars of the timeline, one colour per engine (Tableau 10 without red,
 # which marks takeovers)
 ENGINE_COLOURS = ('#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2',
                   '#edc948', '#9c755f', '#ff9da7', '#bab0ac', '#86bcb6')
 TAKEOVER_COLOUR = '#d62728'
+
+# how a bar (and its legend entry) shows that it failed, or still runs
+FAILED_OUTLINE = {'stroke': TAKEOVER_COLOUR, 'stroke-width': '2'}
+RUNNING_OUTLINE = {'stroke': '#333', 'stroke-dasharray': '3 2'}
+TAKEOVER_LINE = {'stroke': TAKEOVER_COLOUR, 'stroke-width': '2',
+                 'stroke-dasharray': '5 3'}
 
 # the phase of the part of a bar before a takeover
 TAKEN_OVER = 'taken over'
@@ -51,19 +50,19 @@ FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif'
 class Node(object):
     """A resource as the graph shows it."""
 
-    def __init__(self, name, type_='', action=INIT, status=COMPLETE,
-                 detail=''):
+    def __init__(self, name, type_='', action=states.INIT,
+                 status=states.COMPLETE, detail=''):
         self.name = name
         self.type = type_ or ''
-        self.action = action or INIT
-        self.status = status or COMPLETE
+        self.action = action or states.INIT
+        self.status = status or states.COMPLETE
         self.detail = detail or ''
 
     @property
     def state(self):
         """The colour key: INIT until the resource was ever acted on."""
-        if self.action == INIT or self.status not in STATE_COLOURS:
-            return INIT
+        if self.action == states.INIT or self.status not in STATE_COLOURS:
+            return states.INIT
         return self.status
 
 
@@ -294,13 +293,26 @@ def graph_svg(title, nodes, edges):
 def _legend(root, x, y, entries):
     group = ET.SubElement(root, 'g', {'class': 'legend'})
     for colour, label in entries:
-        item = ET.SubElement(group, 'g', {'class': 'legend-item',
-                                          'data-label': label})
-        ET.SubElement(item, 'rect', x=_n(x), y=_n(y), width='14',
-                      height='14', fill=colour, stroke='#333')
-        _text(item, x + 19, y + 11, label)
+        _legend_item(group, ('data-label', label), label, x + 19, y, 'rect',
+                     _square(x, y, colour, stroke='#333'))
         x += 34 + 8 * len(label)
     return group
+
+
+def _legend_item(legend, data, label, text_x, y, tag, swatch):
+    """A legend entry at y: its swatch (a ``tag`` element), then its label.
+
+    ``data`` is the (attribute, value) the tests find the entry by.
+    """
+    item = ET.SubElement(legend, 'g', {'class': 'legend-item',
+                                       data[0]: data[1]})
+    ET.SubElement(item, tag, swatch)
+    _text(item, text_x, y + 11, label)
+
+
+def _square(x, y, fill, **outline):
+    return dict(x=_n(x), y=_n(y), width='14', height='14', fill=fill,
+                **outline)
 
 
 # -- the timeline ---------------------------------------------------------
@@ -335,10 +347,7 @@ def timeline_svg(title, rows, bars, takeovers, subtitle=''):
     ``rows`` are resource names top to bottom; bar and takeover times are
     seconds from any common origin (the chart starts at the first one).
     """
-    times = ([b.start for b in bars] + [b.end for b in bars] +
-             [t.at for t in takeovers])
-    origin = min(times, default=0.0)
-    span = max(max(times, default=1.0) - origin, 0.001)
+    scale = _TimeScale(bars, takeovers)
     colours = engine_colours([b.engine for b in sorted(
         bars, key=lambda b: b.start)] + [t.to_engine for t in takeovers])
     bottom = TOP + len(rows) * ROW_H
@@ -347,25 +356,47 @@ def timeline_svg(title, rows, bars, takeovers, subtitle=''):
     legend_rows = len(colours) + failed + running + bool(takeovers)
     root = _svg(LABEL_W + PLOT_W + 2 * MARGIN,
                 bottom + 34 + 20 * max(legend_rows, 1), title)
-
-    def x_of(seconds):
-        return MARGIN + LABEL_W + (seconds - origin) / span * PLOT_W
-
     _text(root, MARGIN, 22, title, font_size=15, font_weight='bold')
     if subtitle:
         _text(root, MARGIN, 40, subtitle, font_size=11, fill='#444')
+    _time_axis(root, scale, bottom)
+    _resource_rows(root, rows)
+    _bars(root, scale, rows, bars, colours)
+    _takeover_marks(root, scale, bottom, takeovers)
+    _timeline_legend(root, bottom + 26, colours, failed, running,
+                     bool(takeovers))
+    return _serialise(root)
 
+
+class _TimeScale(object):
+    """Seconds to x: the plot spans the first to the last instant shown."""
+
+    def __init__(self, bars, takeovers):
+        times = ([b.start for b in bars] + [b.end for b in bars] +
+                 [t.at for t in takeovers])
+        self.origin = min(times, default=0.0)
+        self.span = max(max(times, default=1.0) - self.origin, 0.001)
+
+    def x(self, seconds):
+        return MARGIN + LABEL_W + (seconds - self.origin) / self.span * PLOT_W
+
+
+def _time_axis(root, scale, bottom):
+    """A grid line and a label in seconds at each round step."""
     axis = ET.SubElement(root, 'g', {'class': 'axis'})
-    step = _tick_step(span)
+    step = _tick_step(scale.span)
     tick = 0.0
-    while tick <= span + 1e-9:
-        x = x_of(origin + tick)
+    while tick <= scale.span + 1e-9:
+        x = scale.x(scale.origin + tick)
         ET.SubElement(axis, 'line', x1=_n(x), y1=_n(TOP - 6), x2=_n(x),
                       y2=_n(bottom), stroke='#e4e4e4')
         _text(axis, x, TOP - 9, ('%g s' % round(tick, 6)),
               font_size=10, text_anchor='middle', fill='#555')
         tick += step
 
+
+def _resource_rows(root, rows):
+    """A resource's name per row, every other row shaded."""
     for index, name in enumerate(rows):
         y = TOP + index * ROW_H
         if index % 2:
@@ -374,36 +405,48 @@ def timeline_svg(title, rows, bars, takeovers, subtitle=''):
                           fill='#f6f6f6')
         _text(root, MARGIN + 4, y + ROW_H / 2 + 4, _shorten(name, 24))
 
+
+def _bars(root, scale, rows, bars, colours):
+    """The bars of the resources in ``rows``; others are not drawn."""
     row_of = {name: i for i, name in enumerate(rows)}
-    bar_group = ET.SubElement(root, 'g', {'class': 'bars'})
+    group = ET.SubElement(root, 'g', {'class': 'bars'})
     for bar in bars:
         if bar.resource not in row_of:
             continue
         y = TOP + row_of[bar.resource] * ROW_H + (ROW_H - BAR_H) / 2
-        x = x_of(bar.start)
+        x = scale.x(bar.start)
         attrs = {
             'class': 'bar', 'data-resource': bar.resource,
             'data-action': bar.action, 'data-engine': bar.engine,
             'data-phase': bar.phase,
             'x': _n(x), 'y': _n(y),
-            'width': _n(max(x_of(bar.end) - x, 2)), 'height': _n(BAR_H),
+            'width': _n(max(scale.x(bar.end) - x, 2)), 'height': _n(BAR_H),
             'rx': '2', 'fill': colours[bar.engine]}
         if bar.phase == 'failed':
-            attrs.update({'stroke': TAKEOVER_COLOUR, 'stroke-width': '2'})
+            attrs.update(FAILED_OUTLINE)
         elif bar.running:
-            attrs.update({'stroke': '#333', 'stroke-dasharray': '3 2'})
-        rect = ET.SubElement(bar_group, 'rect', attrs)
-        ET.SubElement(rect, 'title').text = (
-            '%s %s%s by engine %s: %.2f s%s' % (
-                bar.resource, bar.action,
-                ' (attempt %s)' % bar.attempt if bar.attempt else '',
-                bar.engine, bar.end - bar.start,
-                ', running' if bar.running else
-                ', ' + bar.phase if bar.phase else ''))
+            attrs.update(RUNNING_OUTLINE)
+        rect = ET.SubElement(group, 'rect', attrs)
+        ET.SubElement(rect, 'title').text = _bar_title(bar)
 
+
+def _bar_title(bar):
+    return '%s %s%s by engine %s: %.2f s%s' % (
+        bar.resource, bar.action,
+        ' (attempt %s)' % bar.attempt if bar.attempt else '',
+        bar.engine, bar.end - bar.start,
+        ', running' if bar.running else
+        ', ' + bar.phase if bar.phase else '')
+
+
+def _takeover_marks(root, scale, bottom, takeovers):
+    """A dashed red line across the rows at each takeover, labelled below.
+
+    A label late in the chart ends at its line, so that it stays inside.
+    """
     marks = ET.SubElement(root, 'g', {'class': 'takeovers'})
     for takeover in takeovers:
-        x = x_of(takeover.at)
+        x = scale.x(takeover.at)
         mark = ET.SubElement(marks, 'g', {
             'class': 'takeover', 'data-engine': takeover.to_engine,
             'data-from': takeover.from_engine or ''})
@@ -412,43 +455,32 @@ def timeline_svg(title, rows, bars, takeovers, subtitle=''):
             if takeover.from_engine else '')
         ET.SubElement(mark, 'line', {
             'x1': _n(x), 'y1': _n(TOP - 4), 'x2': _n(x), 'y2': _n(bottom),
-            'stroke': TAKEOVER_COLOUR, 'stroke-width': '2',
-            'stroke-dasharray': '5 3'})
+            **TAKEOVER_LINE})
         late = x > MARGIN + LABEL_W + PLOT_W * 0.7
         _text(mark, x - 3 if late else x + 3, bottom + 12,
               'takeover: %s' % _shorten(takeover.to_engine, 20),
               font_size=10, fill=TAKEOVER_COLOUR,
               text_anchor='end' if late else 'start')
 
+
+def _timeline_legend(root, y, colours, failed, running, takeovers):
+    """A line per engine, then the outlines and the marker that occur."""
     legend = ET.SubElement(root, 'g', {'class': 'legend'})
-    y = bottom + 26
     _text(legend, MARGIN, y + 11, 'engines:', font_weight='bold')
     for engine, colour in colours.items():
-        item = ET.SubElement(legend, 'g', {'class': 'legend-item',
-                                           'data-engine': engine})
-        ET.SubElement(item, 'rect', x=_n(MARGIN + 70), y=_n(y), width='14',
-                      height='14', fill=colour, stroke='#333')
-        _text(item, MARGIN + 90, y + 11, engine)
+        _legend_item(legend, ('data-engine', engine), engine, MARGIN + 90,
+                     y, 'rect', _square(MARGIN + 70, y, colour,
+                                        stroke='#333'))
         y += 20
-    for label, outline, wanted in (
-            ('failed', {'stroke': TAKEOVER_COLOUR, 'stroke-width': '2'},
-             failed),
-            ('running', {'stroke': '#333', 'stroke-dasharray': '3 2'},
-             running)):
+    for label, outline, wanted in (('failed', FAILED_OUTLINE, failed),
+                                   ('running', RUNNING_OUTLINE, running)):
         if wanted:
-            item = ET.SubElement(legend, 'g', {'class': 'legend-item',
-                                               'data-label': label})
-            ET.SubElement(item, 'rect', dict(
-                outline, x=_n(MARGIN + 70), y=_n(y), width='14',
-                height='14', fill='white'))
-            _text(item, MARGIN + 90, y + 11, label)
+            _legend_item(legend, ('data-label', label), label, MARGIN + 90,
+                         y, 'rect', dict(outline, **_square(
+                             MARGIN + 70, y, 'white')))
             y += 20
     if takeovers:
-        item = ET.SubElement(legend, 'g', {'class': 'legend-item',
-                                           'data-label': 'takeover'})
-        ET.SubElement(item, 'line', {
-            'x1': _n(MARGIN + 77), 'y1': _n(y), 'x2': _n(MARGIN + 77),
-            'y2': _n(y + 14), 'stroke': TAKEOVER_COLOUR,
-            'stroke-width': '2', 'stroke-dasharray': '5 3'})
-        _text(item, MARGIN + 90, y + 11, 'takeover')
-    return _serialise(root)
+        line = {'x1': _n(MARGIN + 77), 'y1': _n(y), 'x2': _n(MARGIN + 77),
+                'y2': _n(y + 14), **TAKEOVER_LINE}
+        _legend_item(legend, ('data-label', 'takeover'), 'takeover',
+                     MARGIN + 90, y, 'line', line)

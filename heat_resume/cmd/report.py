@@ -14,8 +14,9 @@
 
 Read-only: the stack row, its resource rows with their task records, the
 operation record, Heat's stack_lock row and the takeover events, all in
-the formats of doc/source/progress-format.rst. The commands print or
-draw what this returns; nothing here writes.
+the formats of doc/source/progress-format.rst; and who holds a stack and
+whether that engine lives. The commands print or draw what this returns;
+nothing here writes (repair.py does).
 """
 
 import collections
@@ -28,16 +29,12 @@ from oslo_utils import timeutils
 
 from heat_resume.cmd import errors
 from heat_resume.cmd import pictures
+from heat_resume.cmd import states
 from heat_resume import heat_internals as heat
 from heat_resume import progress
 from heat_resume import resume_rules
 
 LOG = logging.getLogger(__name__)
-
-IN_PROGRESS = 'IN_PROGRESS'
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
-INIT = 'INIT'
 
 # how a resource stands in its stack's operation
 DONE, RUNNING, BROKEN, PENDING = 'done', 'in progress', 'failed', 'pending'
@@ -116,17 +113,17 @@ class ResourceView(object):
         (CREATE for a create); None means any settled state counts as
         done (updates and rollbacks leave some resources untouched).
         """
-        if self.status == IN_PROGRESS:
+        if self.status == states.IN_PROGRESS:
             return RUNNING
-        if self.status == FAILED:
+        if self.status == states.FAILED:
             return BROKEN
-        if self.status != COMPLETE:
+        if self.status != states.COMPLETE:
             return PENDING
         if target is None:
-            return DONE if self.action != INIT else PENDING
+            return DONE if self.action != states.INIT else PENDING
         if self.action == target:
             return DONE
-        if target == 'DELETE' and self.action == INIT:
+        if target == states.DELETE and self.action == states.INIT:
             return DONE  # never created: nothing to delete
         return PENDING
 
@@ -146,7 +143,7 @@ def _task_of(row):
 
 def target_action(stack_action):
     """The resource action a stack action makes; None: it varies."""
-    if stack_action in ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK'):
+    if stack_action in states.UNIFORM_ACTIONS:
         return stack_action
     return None
 
@@ -182,7 +179,7 @@ class StackReport(object):
 
     @property
     def in_progress(self):
-        return self.row.status == IN_PROGRESS
+        return self.row.status == states.IN_PROGRESS
 
     def counts(self):
         """Resources done, in progress, failed and pending, and the total."""
@@ -267,7 +264,8 @@ def bars(report, operation=None, now=None, ended=None):
                 heard = [parse_time(entry.get('updated_at')), start,
                          ended.get((resource.name, entry.get('action')))]
                 end = now if running else max(t for t in heard if t)
-            if (i == len(entries) - 1 and resource.status == FAILED and
+            if (i == len(entries) - 1 and
+                    resource.status == states.FAILED and
                     resource.action == entry.get('action')):
                 # failed by a resume, which writes only the row
                 entry = dict(entry, phase=resume_rules.FAILED)
@@ -283,7 +281,7 @@ def _ended(events):
     """(resource, action) -> its last COMPLETE or FAILED event's time."""
     ended = {}
     for event in events:
-        if event.resource_status in (COMPLETE, FAILED):
+        if event.resource_status in (states.COMPLETE, states.FAILED):
             key = (event.resource_name, event.resource_action)
             when = parse_time(event.created_at)
             if when and (key not in ended or when > ended[key]):
@@ -410,12 +408,63 @@ def graph_nodes(report, types):
         detail = ''
         if view.phase and view.phase != resume_rules.COMPLETE:
             detail = view.phase
-        if view.engine and view.status == IN_PROGRESS:
+        if view.engine and view.status == states.IN_PROGRESS:
             detail += ' (%s)' % view.engine
         nodes.append(pictures.Node(name, types.get(name) or view.type,
                                    view.action, view.status,
                                    detail.strip()))
     return nodes
+
+
+# -- who holds a stack, and whether it lives ------------------------------
+
+# Liveness is asked where the engines themselves ask it: ZooKeeper
+# membership when [heat_resume] zookeeper_hosts is set, otherwise Heat's
+# own service_utils.engine_alive (an RPC ping). The CLI never frees or
+# resumes a stack whose holder answers.
+
+
+def alive(ctx, engine_id, cluster=None):
+    """Whether engine_id lives: a ZooKeeper member, or answers Heat's ping.
+
+    ``cluster`` is a connected cluster.Cluster when ZooKeeper is used.
+    """
+    if cluster is not None:
+        return engine_id in cluster.member_ids()
+    heat.setup_messaging()
+    return bool(heat.engine_alive(ctx, engine_id))
+
+
+def holders(ctx, stack_id, record=None, cluster=None):
+    """Engines that claim the stack: [(engine id, where), ...].
+
+    Heat's stack_lock row, the ZooKeeper lock, and the operation record's
+    engine when no stack_lock row names anyone.
+    """
+    claims = []
+    db_holder = heat.StackLockObject.get_engine_id(ctx, stack_id)
+    if db_holder:
+        claims.append((db_holder, 'stack_lock'))
+    if cluster is not None:
+        zk_holder = cluster.holder(stack_id)
+        if zk_holder:
+            claims.append((zk_holder, 'ZooKeeper lock'))
+    if not db_holder and record and record.get('engine'):
+        claims.append((record['engine'], 'operation record'))
+    return claims
+
+
+def refuse_if_owned(ctx, stack_id, record, cluster, doing):
+    """Raise CommandError when a live engine holds the stack.
+
+    A ZooKeeper lock node is ephemeral: while it exists, its owner's
+    session lives, so it is a live holder by itself.
+    """
+    for engine, where in holders(ctx, stack_id, record, cluster):
+        if where == 'ZooKeeper lock' or alive(ctx, engine, cluster):
+            raise errors.CommandError(
+                'refused to %s stack %s: engine %s holds its %s and is '
+                'alive' % (doing, stack_id, engine, where))
 
 
 def engine_services(ctx):

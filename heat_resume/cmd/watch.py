@@ -29,13 +29,14 @@ from oslo_utils import timeutils
 
 from heat_resume.cmd import errors
 from heat_resume.cmd import report as reportm
+from heat_resume.cmd import states
 from heat_resume.cmd import status as statusm
 from heat_resume import heat_internals as heat
 
 LOG = logging.getLogger(__name__)
 
-COLOURS = {'COMPLETE': '\x1b[32m', 'IN_PROGRESS': '\x1b[33m',
-           'FAILED': '\x1b[31m'}
+COLOURS = {state: colour.ansi for state, colour in states.COLOURS.items()
+           if colour.ansi}
 RESET = '\x1b[0m'
 
 # what goes first when a terminal cannot show every resource
@@ -85,7 +86,7 @@ class Watch(object):
             ' after %.1f s' % self.elapsed() if self.started else '',
             ': %s' % report.row.status_reason
             if report.row.status_reason else ''))
-        return 0 if status == reportm.COMPLETE else 1
+        return 0 if status == states.COMPLETE else 1
 
     def elapsed(self):
         if self.started is not None:
@@ -168,7 +169,7 @@ class Watch(object):
             lines.append('  %-24s %-8s %s %s%s' % (
                 view.name, view.action, self._colour(view.status),
                 view.phase or '', ' (%s)' % view.engine
-                if view.engine and view.status == reportm.IN_PROGRESS
+                if view.engine and view.status == states.IN_PROGRESS
                 else ''))
         if len(views) > room:
             lines.append('  ... and %d more' % (len(views) - room))

@@ -25,6 +25,7 @@ from xml.etree import ElementTree as ET
 
 import fixtures
 from oslo_config import cfg
+import testtools
 
 from heat.common import service_utils
 from heat.engine import stack as heat_stack
@@ -33,9 +34,11 @@ from heat.objects import stack_lock as stack_lock_object
 
 from heat_resume.cmd import manage
 from heat_resume.cmd import pictures
+from heat_resume.cmd import states
 from heat_resume.cmd import watch
 from heat_resume import conf
 from heat_resume import coordination
+from heat_resume import heat_internals
 from heat_resume import progress
 from heat_resume_tests.fixtures import sqlite_db
 from heat_resume_tests.unit import base
@@ -46,6 +49,24 @@ SVG = '{%s}' % pictures.SVG_NS
 
 def svg_groups(root, cls):
     return [g for g in root.iter() if g.get('class') == cls]
+
+
+class StatesTest(testtools.TestCase):
+    """cmd/states.py spells Heat's values without importing Heat."""
+
+    def test_heat_s_own_strings(self):
+        names = ('COMPLETE', 'IN_PROGRESS', 'FAILED', 'CREATE', 'DELETE',
+                 'SUSPEND', 'RESUME', 'CHECK')
+        for owner, more in ((heat_internals.Stack, ()),
+                            (heat_internals.Resource, ('INIT',))):
+            for name in names + more:
+                self.assertEqual(getattr(owner, name),
+                                 getattr(states, name))
+
+    def test_one_colour_per_state_for_svg_and_terminal(self):
+        for state, colour in states.COLOURS.items():
+            self.assertEqual(colour.svg, pictures.STATE_COLOURS[state])
+            self.assertEqual(colour.ansi, watch.COLOURS.get(state))
 
 
 class CliTestCase(staging.StagingMixin, base.HeatResumeTestCase):

@@ -12,6 +12,8 @@
 
 """pictures.py on plain data: layout, DOT, and SVG that parses."""
 
+import subprocess
+import sys
 from xml.etree import ElementTree as ET
 
 import testtools
@@ -27,6 +29,15 @@ def of_class(root, cls):
 
 def node(name, action='CREATE', status='COMPLETE'):
     return pictures.Node(name, 'OS::Heat::TestResource', action, status)
+
+
+class PureTest(testtools.TestCase):
+    def test_draws_without_heat(self):
+        code = ('import sys; sys.modules["heat"] = None; '
+                'from heat_resume.cmd import pictures; '
+                'pictures.graph_svg("t", [pictures.Node("a")], [])')
+        subprocess.run([sys.executable, '-c', code], check=True,
+                       timeout=60)
 
 
 class LayoutTest(testtools.TestCase):

@@ -10,12 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Who holds a stack, whether that engine lives, and freeing the stack.
+"""Freeing a stack a dead engine left: ``heat-resume release``.
 
-Liveness is asked where the engines themselves ask it: ZooKeeper
-membership when ``[heat_resume] zookeeper_hosts`` is set, otherwise
-Heat's own ``service_utils.engine_alive`` (an RPC ping). The CLI never
-frees or resumes a stack whose holder answers.
+The one CLI module that writes Heat's tables: it takes the stack lock
+from the dead engine and resets the stack as Heat's own
+reset_stack_status would. The caller has made sure, with
+report.refuse_if_owned, that no live engine holds the stack.
 """
 
 from oslo_log import log as logging
@@ -28,49 +28,6 @@ LOG = logging.getLogger(__name__)
 
 # Heat's own reason, so that the stack reads as after Heat's reset
 RESET_REASON = 'Engine went down during stack %s'
-
-
-def alive(ctx, engine_id, cluster=None):
-    """Whether engine_id lives: a ZooKeeper member, or answers Heat's ping.
-
-    ``cluster`` is a connected cluster.Cluster when ZooKeeper is used.
-    """
-    if cluster is not None:
-        return engine_id in cluster.member_ids()
-    heat.setup_messaging()
-    return bool(heat.engine_alive(ctx, engine_id))
-
-
-def holders(ctx, stack_id, record=None, cluster=None):
-    """Engines that claim the stack: [(engine id, where), ...].
-
-    Heat's stack_lock row, the ZooKeeper lock, and the operation record's
-    engine when no stack_lock row names anyone.
-    """
-    claims = []
-    db_holder = heat.StackLockObject.get_engine_id(ctx, stack_id)
-    if db_holder:
-        claims.append((db_holder, 'stack_lock'))
-    if cluster is not None:
-        zk_holder = cluster.holder(stack_id)
-        if zk_holder:
-            claims.append((zk_holder, 'ZooKeeper lock'))
-    if not db_holder and record and record.get('engine'):
-        claims.append((record['engine'], 'operation record'))
-    return claims
-
-
-def refuse_if_owned(ctx, stack_id, record, cluster, doing):
-    """Raise CommandError when a live engine holds the stack.
-
-    A ZooKeeper lock node is ephemeral: while it exists, its owner's
-    session lives, so it is a live holder by itself.
-    """
-    for engine, where in holders(ctx, stack_id, record, cluster):
-        if where == 'ZooKeeper lock' or alive(ctx, engine, cluster):
-            raise errors.CommandError(
-                'refused to %s stack %s: engine %s holds its %s and is '
-                'alive' % (doing, stack_id, engine, where))
 
 
 def take(ctx, stack_id, engine_id):
