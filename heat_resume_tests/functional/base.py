@@ -77,7 +77,8 @@ class LocalTarget(object):
                 engines=cls.ENGINES,
                 db_url=self.mariadb.url if self.mariadb else cls.DB_URL,
                 rabbit=self.rabbit,
-                config=cls.cluster_config(self.zk.hosts)))
+                config=cls.cluster_config(self.zk.hosts),
+                engine_config=cls.ENGINE_CONFIG))
         except Exception:
             self.cleanUp()
             raise
@@ -111,6 +112,8 @@ class HeatResumeTest(testtools.TestCase):
     # stock legacy Heat, without heat_resume: what a test's heat_resume
     # twin must match (no ZooKeeper, no private servers)
     STOCK_LEGACY = False
+    # options of single engines (harness.HeatCluster's engine_config)
+    ENGINE_CONFIG = {}
     # one cluster for all tests of the class: for tests that break nothing
     SHARED_CLUSTER = False
     build_timeout = 120

@@ -23,7 +23,7 @@ LEDGER = 'HeatResume::Test::Ledger'
 
 
 def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
-           type=LEDGER):
+           type=LEDGER, handler=0):
     """HOT dict of ``count`` test resources in parallel chains.
 
     Resource ``i`` depends on ``i - chains``, so the stack has ``chains``
@@ -38,6 +38,8 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
         keeps heat_resume_tests.fixtures.ledger) or another TestResource type.
     :param value: appended to every resource's value (an update changes
         it to update every resource in place).
+    :param handler: seconds each Ledger resource's handle_create takes
+        (``handler_secs``: a slow cloud call).
     """
     resources = {}
     for i in range(count):
@@ -49,6 +51,8 @@ def chains(count=20, chains=4, create=2, update=0, delete=0, value='',
                     'create': create, 'update': update, 'delete': delete},
             },
         }
+        if handler:
+            res['properties']['handler_secs'] = handler
         if i >= chains:
             res['depends_on'] = [resource_name(i - chains)]
         resources[resource_name(i)] = res

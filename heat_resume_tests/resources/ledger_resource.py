@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 
+from heat.engine import properties
 from heat.engine.resources.openstack.heat import test_resource
 from oslo_utils import timeutils
 
@@ -52,6 +53,14 @@ def record(op, **fields):
 
 class LedgerResource(test_resource.TestResource):
 
+    HANDLER_SECS = 'handler_secs'
+    properties_schema = dict(
+        test_resource.TestResource.properties_schema,
+        **{HANDLER_SECS: properties.Schema(
+            properties.Schema.NUMBER,
+            'Seconds handle_create takes before the object exists.',
+            default=0, update_allowed=True)})
+
     def _record(self, op, obj):
         record(op, object=obj, key='%s/%s' % (self.stack.id, self.id),
                stack=self.stack.id, root=self.stack.root_stack_id(),
@@ -60,6 +69,7 @@ class LedgerResource(test_resource.TestResource):
     def handle_create(self):
         if self.properties[self.FAIL]:
             return super().handle_create()
+        time.sleep(self.properties[self.HANDLER_SECS])
         obj = str(uuid.uuid4())
         self._record('create', obj)
         self.resource_id_set(obj)
