@@ -6,6 +6,7 @@ entry point; ``register_opts`` is called by the plugin when Heat loads it.
 
 import copy
 
+from kazoo import hosts as kazoo_hosts
 from oslo_config import cfg
 
 GROUP = 'heat_resume'
@@ -127,6 +128,30 @@ ALL_OPTS = heat_resume_opts + zookeeper_opts
 
 def register_opts(conf=cfg.CONF):
     conf.register_opts(ALL_OPTS, group=GROUP)
+
+
+class InvalidConfig(Exception):
+    """A ``[heat_resume]`` option that cannot be used; one line says why."""
+
+
+def validate(conf=cfg.CONF):
+    """Read every ``[heat_resume]`` option now; raise InvalidConfig.
+
+    A typo must stop the engine at start with one clear line, not surface
+    as a traceback in the middle of a takeover.
+    """
+    group = conf[GROUP]
+    for opt in ALL_OPTS:
+        try:
+            getattr(group, opt.dest)
+        except (cfg.ConfigFileValueError, ValueError) as exc:
+            raise InvalidConfig('[%s] %s: %s' % (GROUP, opt.name, exc))
+    for host in group.zookeeper_hosts:
+        try:
+            kazoo_hosts.collect_hosts(host)
+        except ValueError as exc:
+            raise InvalidConfig('[%s] zookeeper_hosts: %r is not host:port '
+                                '(%s)' % (GROUP, host, exc))
 
 
 def sizing_warnings(conf=cfg.CONF):

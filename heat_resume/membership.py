@@ -40,6 +40,8 @@ class Membership(object):
         self._sweeping = threading.Lock()
         # engines seen in ZooKeeper and gone since: known to run heat_resume
         self._left = set()
+        # stacks whose resume failed (logged once each)
+        self._unresumable = set()
 
     def start(self):
         coordination.set_active(self.coordinator)
@@ -82,6 +84,25 @@ class Membership(object):
             except Exception:
                 LOG.exception('Sweep for orphaned operations failed')
 
+    def _take(self, stack_id):
+        """Resume one orphan; one that fails is logged once and skipped.
+
+        An unloadable stack or a malformed record must not keep the sweep
+        from the stacks after it.
+        """
+        try:
+            thread = takeover.resume_stack(stack_id, self.engine_id,
+                                           self.thread_group_mgr)
+        except Exception:
+            if stack_id not in self._unresumable:
+                self._unresumable.add(stack_id)
+                LOG.exception('Engine %(me)s cannot resume stack %(stack)s; '
+                              'skipped (logged once)',
+                              {'me': self.engine_id, 'stack': stack_id})
+            return False
+        self._unresumable.discard(stack_id)
+        return thread is not None
+
     def sweep(self):
         """Resume every operation whose engine is not a live member."""
         if self.coordinator.state != coordination.CONNECTED:
@@ -91,8 +112,7 @@ class Membership(object):
             alive = set(self.coordinator.members()) | {self.engine_id}
             taken = []
             for stack_id in takeover.orphaned_stack_ids(cnxt, alive):
-                if takeover.resume_stack(stack_id, self.engine_id,
-                                         self.thread_group_mgr) is not None:
+                if self._take(stack_id):
                     taken.append(stack_id)
             if taken:
                 LOG.info('Engine %(me)s took over stacks %(ids)s',

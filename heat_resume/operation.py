@@ -393,13 +393,17 @@ class Operation(object):
             self.handler_returned()
 
     def _save(self):
+        """Compare-and-swap the record; OwnershipLost if it changed.
+
+        Only a takeover (or an operator's release) writes the record of a
+        running operation: then this engine is no longer its owner.
+        """
         key = progress.update_operation(self.stack.context, self.stack_id,
                                         self.record, self.atomic_key)
         if key is None:
-            LOG.warning('Operation record of stack %s changed under engine '
-                        '%s', self.stack_id, engine_identity.engine_id())
-        else:
-            self.atomic_key = key
+            self.fenced = 'its operation record changed under it'
+            self.check_owner('its operation record')
+        self.atomic_key = key
 
 
 def run(stack, op, call, msg_queue=None, newstack=None):

@@ -12,6 +12,12 @@ door for ``heat-resume resume``, which acts as an engine would.
 from heat_resume import conf
 
 conf.register_opts()
+try:
+    conf.validate()
+except conf.InvalidConfig as exc:
+    # heat-engine loads this module before it forks its workers: exiting
+    # here stops it with this one line, before it runs any stack
+    raise SystemExit('heat_resume: %s' % exc)
 
 from heat_resume import engine_identity  # noqa: E402  options first
 from heat_resume import heat_internals as heat  # noqa: E402

@@ -215,7 +215,13 @@ def load_operation(context, stack_id):
         context, stack_id, OP_TRAVERSAL, True)
     if row is None:
         return None, None
-    return dict(row.input_data or {}), row.atomic_key
+    if not isinstance(row.input_data, dict) or 'op' not in row.input_data:
+        # not one of ours, or damaged: nothing to resume from; Heat's own
+        # reset fails the stack as stock Heat would
+        LOG.warning('Unreadable heat_resume operation record of stack %s: '
+                    'it is not resumed', stack_id)
+        return None, None
+    return dict(row.input_data), row.atomic_key
 
 
 @_retry_on_disconnect

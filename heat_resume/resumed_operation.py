@@ -106,9 +106,21 @@ class ResumedOperation(operation.Operation):
         return max(self.stack.timeout_secs() - elapsed, 1)
 
     def resume(self):
-        """Finish the operation in this thread (the stack is locked)."""
-        stack = self.stack
+        """Finish the operation in this thread (the stack is locked).
+
+        The ZooKeeper lock taken here is released on every path: a resume
+        that fails (an unreadable record, a database error) leaves the
+        stack to the next sweep, not locked against every engine.
+        """
         self.take_lock()
+        try:
+            self._resume()
+        except BaseException:
+            self.release_lock()
+            raise
+
+    def _resume(self):
+        stack = self.stack
         final = self.record.get('final')
         if final:
             action, status, reason = final

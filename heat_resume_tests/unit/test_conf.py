@@ -1,3 +1,7 @@
+import subprocess
+import sys
+
+import fixtures
 from oslo_config import cfg
 import testtools
 
@@ -67,3 +71,49 @@ class SizingTest(testtools.TestCase):
     def test_connection_bound_without_an_executor_option(self):
         self.assertEqual(30, conf.connection_bound(self.conf(
             max_pool_size=20, max_overflow=10)))
+
+
+class ValidateTest(testtools.TestCase):
+    """Bad [heat_resume] values stop the engine with one clear line."""
+
+    def conf_with(self, text):
+        path = self.useFixture(fixtures.TempDir()).join('heat.conf')
+        with open(path, 'w') as f:
+            f.write('[heat_resume]\n' + text + '\n')
+        opts = cfg.ConfigOpts()
+        conf.register_opts(opts)
+        opts(['--config-file', path])
+        return opts
+
+    def test_good_values_pass(self):
+        conf.validate(self.conf_with('max_concurrency = 8\n'
+                                     'zookeeper_hosts = 127.0.0.1:2181'))
+
+    def test_a_typo_is_named(self):
+        error = self.assertRaises(conf.InvalidConfig, conf.validate,
+                                  self.conf_with('max_concurrency = eight'))
+        self.assertIn('[heat_resume] max_concurrency', str(error))
+        self.assertNotIn('\n', str(error))
+
+    def test_a_malformed_zookeeper_host_is_named(self):
+        error = self.assertRaises(
+            conf.InvalidConfig, conf.validate,
+            self.conf_with('zookeeper_hosts = 127.0.0.1:2181,zk2:two'))
+        self.assertIn("zookeeper_hosts: 'zk2:two' is not host:port",
+                      str(error))
+
+    def test_the_engine_stops_with_one_line(self):
+        path = self.useFixture(fixtures.TempDir()).join('heat.conf')
+        with open(path, 'w') as f:
+            f.write('[heat_resume]\nin_progress_policy = sometimes\n')
+        code = ('from oslo_config import cfg; '
+                'from heat_resume import heat_internals; '
+                'cfg.CONF(["--config-file", %r], project="heat"); '
+                'import heat_resume.plugin' % path)
+        proc = subprocess.run([sys.executable, '-c', code],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(1, proc.returncode, proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1]
+        self.assertTrue(last.startswith(
+            'heat_resume: [heat_resume] in_progress_policy:'), last)
+        self.assertNotIn('Traceback', proc.stderr)

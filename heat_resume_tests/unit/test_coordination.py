@@ -18,6 +18,7 @@ from heat_resume import coordination
 from heat_resume import bound_operation
 from heat_resume import operation
 from heat_resume import progress
+from heat_resume import resumed_operation
 from heat_resume_tests.fixtures import zookeeper
 from heat_resume_tests.unit import base
 
@@ -394,3 +395,32 @@ class TLSTest(base.ZooKeeperTestCase):
         coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
         self.addCleanup(coord.stop)
         self.assertRaises(coordination.CoordinationUnavailable, coord.start)
+
+
+class ResumeReleasesTest(base.ZooKeeperTestCase, base.HeatResumeTestCase):
+    """A resume that fails leaves the stack to the next sweep, unlocked."""
+
+    def setUp(self):
+        super().setUp()
+        cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
+                              conf.GROUP)
+        self.coord = coordination.Coordinator(cfg.CONF.heat_resume,
+                                              'engine-a')
+        self.coord.start()
+        self.addCleanup(self.coord.stop)
+        coordination.set_active(self.coord)
+        self.addCleanup(coordination.set_active, None)
+
+    def test_lock_released_when_the_record_cannot_be_used(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'started')
+        record, key = progress.create_operation(
+            stack.context, stack.id, 'CREATE', 'CREATE', 'op-1')
+        del record['started_at']  # damaged: no timeout to carry on
+        self.assertIsNotNone(progress.update_operation(
+            stack.context, stack.id, record, key))
+        op = resumed_operation.ResumedOperation(stack, record, key + 1)
+        self.assertRaises(KeyError, op.resume)
+        self.assertIsNone(self.coord.holder(stack.id))
+        self.assertNotIn(stack.id, operation.Operation.live)
