@@ -225,6 +225,21 @@ class OperationOwnershipTest(base.ZooKeeperTestCase,
         coordination.set_active(self.coord)
         self.addCleanup(coordination.set_active, None)
 
+    def test_failed_resume_releases_the_lock(self):
+        # a resume that fails leaves the stack to the next sweep, unlocked
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'started')
+        record, key = progress.create_operation(
+            stack.context, stack.id, 'CREATE', 'CREATE', 'op-1')
+        del record['started_at']  # damaged: no timeout to carry on
+        self.assertIsNotNone(progress.update_operation(
+            stack.context, stack.id, record, key))
+        op = resumed_operation.ResumedOperation(stack, record, key + 1)
+        self.assertRaises(KeyError, op.resume)
+        self.assertIsNone(self.coord.holder(stack.id))
+        self.assertNotIn(stack.id, operation.Operation.live)
+
     def test_create_holds_the_lock_and_records_its_token(self):
         stack = self.parse(base.hot({'a': base.test_resource()}))
         seen = {}
@@ -396,31 +411,3 @@ class TLSTest(base.ZooKeeperTestCase):
         self.addCleanup(coord.stop)
         self.assertRaises(coordination.CoordinationUnavailable, coord.start)
 
-
-class ResumeReleasesTest(base.ZooKeeperTestCase, base.HeatResumeTestCase):
-    """A resume that fails leaves the stack to the next sweep, unlocked."""
-
-    def setUp(self):
-        super().setUp()
-        cfg.CONF.set_override('zookeeper_hosts', [self.zk.hosts],
-                              conf.GROUP)
-        self.coord = coordination.Coordinator(cfg.CONF.heat_resume,
-                                              'engine-a')
-        self.coord.start()
-        self.addCleanup(self.coord.stop)
-        coordination.set_active(self.coord)
-        self.addCleanup(coordination.set_active, None)
-
-    def test_lock_released_when_the_record_cannot_be_used(self):
-        stack = self.parse(base.hot({'a': base.test_resource()}))
-        stack.store()
-        stack.state_set(stack.CREATE, stack.IN_PROGRESS, 'started')
-        record, key = progress.create_operation(
-            stack.context, stack.id, 'CREATE', 'CREATE', 'op-1')
-        del record['started_at']  # damaged: no timeout to carry on
-        self.assertIsNotNone(progress.update_operation(
-            stack.context, stack.id, record, key))
-        op = resumed_operation.ResumedOperation(stack, record, key + 1)
-        self.assertRaises(KeyError, op.resume)
-        self.assertIsNone(self.coord.holder(stack.id))
-        self.assertNotIn(stack.id, operation.Operation.live)
