@@ -410,4 +410,3 @@ class TLSTest(base.ZooKeeperTestCase):
         coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
         self.addCleanup(coord.stop)
         self.assertRaises(coordination.CoordinationUnavailable, coord.start)
-
