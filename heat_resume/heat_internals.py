@@ -160,6 +160,9 @@ SHAPE = [
     (EngineService, 'stop', ['self']),
     (service_utils, 'engine_alive', ['context', 'engine_id']),
     (Resource, 'data', ['self']),
+    (Resource, 'resource_id_set', ['self', 'inst']),
+    (Resource, 'data_set', ['self', 'key', 'value', 'redact']),
+    (Resource, 'data_delete', ['self', 'key']),
     (service_utils, 'generate_engine_id', []),
     # called
     (scheduler, 'TaskRunner', ['task']),

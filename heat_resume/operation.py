@@ -276,8 +276,10 @@ class Operation(object):
         """
         stack = self.stack
         try:
-            if self.fenced is not None:
-                return  # the record is the new owner's
+            try:
+                self.check_owner('the end of the operation')
+            except OwnershipLost:
+                return  # the record, and the final state, are the owner's
             if stack.defer_state_persist() and stack.id is not None:
                 self.record['final'] = [stack.action, stack.status,
                                         str(stack.status_reason)]

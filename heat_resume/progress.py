@@ -58,7 +58,7 @@ def jsonable(value):
         return False, None
 
 
-def _retry_on_disconnect(func):
+def retry_on_disconnect(func):
     """Ride out a database restart, as Heat's own retry_on_db_error does.
 
     With the [database] db_*retry* options (by default about a minute):
@@ -79,7 +79,7 @@ def _retry_on_disconnect(func):
 
 # -- task records ---------------------------------------------------------
 
-@_retry_on_disconnect
+@retry_on_disconnect
 def load_task(context, resource_id):
     """The resource's task record, or None."""
     if resource_id is None:
@@ -121,7 +121,7 @@ def _save_task(resource, record):
 
 
 @_best_effort
-@_retry_on_disconnect
+@retry_on_disconnect
 def _write_task(resource, record):
     heat.ResourceDataObject.set(
         resource, TASK_KEY, json.dumps(record, sort_keys=True))
@@ -208,7 +208,7 @@ def without_task(data):
 
 # -- operation records ----------------------------------------------------
 
-@_retry_on_disconnect
+@retry_on_disconnect
 def load_operation(context, stack_id):
     """(record dict, atomic_key) of the stack's operation, or (None, None)."""
     row = heat.SyncPointObject.get_by_key(
@@ -224,7 +224,7 @@ def load_operation(context, stack_id):
     return dict(row.input_data), row.atomic_key
 
 
-@_retry_on_disconnect
+@retry_on_disconnect
 def create_operation(context, stack_id, op, action, op_id, token=None):
     record = {'v': FORMAT_VERSION, 'id': op_id, 'op': op, 'action': action,
               'engine': engine_identity.engine_id(), 'started_at': _now(),
@@ -238,7 +238,7 @@ def create_operation(context, stack_id, op, action, op_id, token=None):
     return record, 0
 
 
-@_retry_on_disconnect
+@retry_on_disconnect
 def update_operation(context, stack_id, record, atomic_key):
     """Compare-and-swap the record; return the new key or None if lost."""
     updated = heat.SyncPointObject.update_input_data(
@@ -246,7 +246,7 @@ def update_operation(context, stack_id, record, atomic_key):
     return atomic_key + 1 if updated else None
 
 
-@_retry_on_disconnect
+@retry_on_disconnect
 def delete_operation(context, stack_id):
     return heat.SyncPointObject.delete_all_by_stack_and_traversal(
         context, stack_id, OP_TRAVERSAL)

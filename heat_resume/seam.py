@@ -38,6 +38,10 @@ heat.engine.resource.Resource.data              wrapped: hides the task
 heat.engine.resource.Resource.state_set,        wrapped: fencing, refused
 heat.engine.stack.Stack.state_set               unless this engine still
                                                 owns the operation
+heat.engine.resource.Resource.resource_id_set,  wrapped: the same fencing
+  data_set, data_delete                         for what handlers write;
+                                                retried over a database
+                                                restart
 heat.engine.service.EngineService.start/stop    wrapped: join and leave
                                                 ZooKeeper (membership.py)
 heat.common.service_utils.engine_alive          wrapped: answered from
@@ -152,6 +156,9 @@ def _wrapped():
              (heat.service_utils, 'generate_engine_id',
               _wrap_generate_engine_id),
              (heat.Resource, 'state_set', _wrap_owned_write),
+             (heat.Resource, 'resource_id_set', _wrap_handler_write),
+             (heat.Resource, 'data_set', _wrap_handler_write),
+             (heat.Resource, 'data_delete', _wrap_handler_write),
              (heat.Stack, 'state_set', _wrap_owned_write),
              (heat.EngineService, 'start', _wrap_engine_start),
              (heat.EngineService, 'stop', _wrap_engine_stop),
@@ -197,6 +204,24 @@ def _wrap_owned_write(original):
             op.check_owner('the state of %s' % self.name)
         return original(self, *args, **kwargs)
     return state_set
+
+
+def _wrap_handler_write(original):
+    """A write a handler makes: fenced, and riding out a database restart.
+
+    ``resource_id_set`` and ``data_set``/``data_delete`` are single-row
+    writes, idempotent, so retried as heat_resume's own records are.
+    """
+    retried = progress.retry_on_disconnect(original)
+
+    @functools.wraps(original)
+    def write(self, *args, **kwargs):
+        op = bound_operation.get()
+        if op is None:
+            return original(self, *args, **kwargs)
+        op.check_owner('%s of %s' % (original.__name__, self.name))
+        return retried(self, *args, **kwargs)
+    return write
 
 
 def _wrap_engine_start(original):

@@ -7,6 +7,7 @@ import fixtures
 from oslo_config import cfg
 import testtools
 
+from heat_resume import bound_operation
 from heat_resume import conf
 from heat_resume import handler_loop
 from heat_resume import membership
@@ -188,3 +189,18 @@ class RecordChangedTest(base.HeatResumeTestCase):
             stack.context, stack.id, record, key))
         self.assertRaises(operation.OwnershipLost, op._save)
         self.assertTrue(operation.Operation.fenced_away(stack.id))
+
+    def test_handler_writes_are_fenced(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        op = operation.Operation.begin(stack, 'UPDATE')
+        self.addCleanup(op.release_lock)
+        op.fenced = 'engine b took the operation over'
+        rsrc = stack['a']
+        before = rsrc.resource_id
+        with bound_operation.bind(op):
+            self.assertRaises(operation.OwnershipLost, rsrc.data_set,
+                              'k', 'v')
+            self.assertRaises(operation.OwnershipLost,
+                              rsrc.resource_id_set, 'other-id')
+        self.assertNotIn('k', rsrc.data())
+        self.assertEqual(before, rsrc.resource_id)
