@@ -54,14 +54,18 @@ def task_records(cluster, stack_id):
 
 
 def caught_in_handler(cluster, stack_id):
-    """Resources whose task record says a handler was running.
+    """Resources caught between their cloud call and resource_id_set.
 
-    Read just after a kill: between its cloud call and resource_id_set an
-    object Heat never learnt of may stay, and in_progress_policy = retry
-    calls the handler again (the documented window).
+    Read just after a kill: the task record says a handler was running
+    AND the resource has no physical id. There an object Heat never learnt
+    of may stay, and in_progress_policy = retry calls the handler again
+    (the documented window, operations.rst); nowhere else.
     """
+    unnamed = {name for (name,) in cluster.sql(
+        'SELECT name FROM resource WHERE stack_id = %s '
+        'AND nova_instance IS NULL', stack_id)}
     return {name for name, rec in task_records(cluster, stack_id).items()
-            if rec.get('phase') == 'handler_started'}
+            if rec.get('phase') == 'handler_started' and name in unnamed}
 
 
 def doubled(book):
@@ -150,3 +154,26 @@ def assert_deleted(cluster, stack_id):
                        stack_id)
     if rows:
         raise AssertionError('resources left: %s' % (rows,))
+
+
+def written(cluster, stack_id):
+    """What the engines wrote for a stack, to compare before and after.
+
+    Resource rows, every resource_data row, events and the stack row: a
+    fenced engine must change none of them.
+    """
+    return {
+        'resources': cluster.sql(
+            'SELECT name, action, status, status_reason, nova_instance, '
+            'engine_id, atomic_key, updated_at FROM resource '
+            'WHERE stack_id = %s ORDER BY name', stack_id),
+        'resource_data': cluster.sql(
+            'SELECT r.name, d.key, d.value FROM resource_data d '
+            'JOIN resource r ON d.resource_id = r.id '
+            'WHERE r.stack_id = %s ORDER BY r.name, d.key', stack_id),
+        'events': cluster.sql(
+            'SELECT COUNT(*) FROM event WHERE stack_id = %s', stack_id),
+        'stack': cluster.sql(
+            'SELECT action, status, status_reason, updated_at FROM stack '
+            'WHERE id = %s', stack_id),
+    }

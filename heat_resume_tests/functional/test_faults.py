@@ -112,6 +112,28 @@ class DatabaseRestartTest(FaultTest):
 class BrokerRestartTest(FaultTest):
 
     PRIVATE_RABBITMQ = True
+    # RabbitMQ drops a request published before the engines have declared
+    # their queues again on the restarted broker (it is not durable): the
+    # API's call then waits its whole rpc_response_timeout. 10 s instead of
+    # 60 lets the test ask again within the window below.
+    RPC_TIMEOUT = 10
+    API_BACK_WITHIN = 90
+
+    @classmethod
+    def cluster_config(cls, zk_hosts):
+        config = super().cluster_config(zk_hosts)
+        config['DEFAULT'] = {'rpc_response_timeout': str(cls.RPC_TIMEOUT)}
+        return config
+
+    def wait_for_api(self, stack_id):
+        """Ask until an engine answers the API over the new broker."""
+        deadline = time.monotonic() + self.API_BACK_WITHIN
+        while True:
+            try:
+                return self.hc.stacks.get(stack_id)
+            except heat_exc.HTTPInternalServerError:
+                self.assertLess(time.monotonic(), deadline,
+                                'no engine answered the API over RPC')
 
     def test_rabbitmq_restart_mid_create(self):
         stack_id, owner = self.start_create()
@@ -120,6 +142,7 @@ class BrokerRestartTest(FaultTest):
         scenario.wait_for_db_status(self.cluster, stack_id,
                                     'CREATE_COMPLETE')
         # and the API works again once oslo.messaging has reconnected
+        self.wait_for_api(stack_id)
         self.stack_update(stack_id, templates.chains(
             count=12, chains=4, create=0, value='-new'))
         self.assert_settled(stack_id)

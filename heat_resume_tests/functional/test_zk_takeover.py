@@ -73,7 +73,8 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
                         wait=False)
         scenario.wait_for_db_status(self.cluster, stack_id,
                                     'CREATE_COMPLETE')
-        before = scenario.task_records(self.cluster, stack_id)
+        before = scenario.written(self.cluster, stack_id)
+        objects = self.ledger(stack_id).entries
         self.cluster.kill_engine(owner, sig=signal.SIGCONT, wait=False)
         # the zombie wakes up, finds it lost the stack, writes nothing
         deadline = time.monotonic() + 20
@@ -85,8 +86,9 @@ class ZooKeeperTakeoverTest(base.HeatResumeTest):
             time.sleep(0.5)
         self.assertIn('no longer owns', log)
         time.sleep(2)
-        self.assertEqual(before, scenario.task_records(self.cluster,
-                                                       stack_id))
+        # no write to any table, and no cloud call, after the takeover
+        self.assertEqual(before, scenario.written(self.cluster, stack_id))
+        self.assertEqual(objects, self.ledger(stack_id).entries)
         self.wait_for_status(stack_id, 'CREATE_COMPLETE')
         self.assert_settled(stack_id)
 
