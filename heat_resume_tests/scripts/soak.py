@@ -14,13 +14,18 @@
 
 Not a test: it prints figures. Three heat-engines with heat_resume on a
 private ZooKeeper. Each stack goes create -> update -> delete; during each
-operation the engine that owns it is SIGKILLed at a random moment and
-started again. At the end it prints the operations, the kills, terminal
-states, stuck operations (still IN_PROGRESS after --op-timeout), ledger
-duplicates and leaks, and the takeover latency (kill -> first task record
-written by another engine).
+operation the engine that owns it is SIGKILLed (``--stop kill``) or
+stopped gracefully (``--stop graceful``: SIGTERM, a rolling restart) at a
+random moment and started again. At the end it prints the operations, the
+stops, terminal states, stuck operations (still IN_PROGRESS after
+--op-timeout), ledger duplicates and leaks, and the takeover latency
+(stop -> first task record written by another engine). It exits 1 on any
+stuck operation, duplicate or leak, and, with ``--stop graceful``, on any
+operation that did not complete (a drained stop fails nothing).
+``--policy`` is in_progress_policy, the default's ``fail`` by default.
 
     python -m heat_resume_tests.scripts.soak [--minutes 20] [--kills 100]
+        [--stop kill|graceful] [--policy fail|retry]
         [--session-timeout 2] [--seed N]
 """
 
@@ -41,7 +46,8 @@ from heat_resume_tests.scripts import bench_takeover
 
 class Soak(object):
 
-    def __init__(self, cluster, rng, op_timeout):
+    def __init__(self, cluster, rng, op_timeout, stop_signal=signal.SIGKILL):
+        self.stop_signal = stop_signal
         self.cluster = cluster
         self.hc = cluster.client()
         self.rng = rng
@@ -74,7 +80,7 @@ class Soak(object):
         others = {self.cluster.engine_id(n) for n in self.cluster.engines
                   if n != owner}
         killed_at = time.monotonic()
-        self.cluster.kill_engine(owner)
+        self.cluster.kill_engine(owner, sig=self.stop_signal)
         self.kills += 1
         try:
             self.latencies.append(self._first_action_by(
@@ -154,6 +160,12 @@ class Soak(object):
                       statistics.median(self.latencies),
                       bench_takeover.percentile(self.latencies, 95),
                       max(self.latencies)))
+        return len(book.duplicates()), len(leaks)
+
+    def failed(self):
+        """Operations that ended in a state other than the one asked."""
+        return sum(count for state, count in self.states.items()
+                   if not state.endswith('_COMPLETE'))
 
 
 def main(argv):
@@ -163,14 +175,21 @@ def main(argv):
     parser.add_argument('--session-timeout', type=float, default=2.0)
     parser.add_argument('--op-timeout', type=float, default=120)
     parser.add_argument('--seed', type=int, default=None)
+    parser.add_argument('--stop', choices=('kill', 'graceful'),
+                        default='kill')
+    parser.add_argument('--policy', choices=('fail', 'retry'),
+                        default='fail')
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(10**6)
-    print('soak: seed %d' % seed, flush=True)
+    print('soak: seed %d, stop %s, in_progress_policy %s'
+          % (seed, args.stop, args.policy), flush=True)
     with zookeeper.ZooKeeperServer() as zk, harness.HeatCluster(
             engines=3, config=harness.plugin_config(
-                zk.hosts, args.session_timeout,
-                sweep_interval=5)) as cluster:
-        soak = Soak(cluster, random.Random(seed), args.op_timeout)
+                zk.hosts, args.session_timeout, sweep_interval=5,
+                retry=args.policy == 'retry')) as cluster:
+        soak = Soak(cluster, random.Random(seed), args.op_timeout,
+                    signal.SIGTERM if args.stop == 'graceful'
+                    else signal.SIGKILL)
         started = time.monotonic()
         n = 0
         while (soak.kills < args.kills and
@@ -179,8 +198,10 @@ def main(argv):
             soak.lifecycle(n)
             print('  stack %d: %d operations, %d kills, stuck %d' % (
                 n, soak.ops, soak.kills, len(soak.stuck)), flush=True)
-        soak.report((time.monotonic() - started) / 60)
-    return 1 if soak.stuck else 0
+        duplicates, leaks = soak.report((time.monotonic() - started) / 60)
+    missed = soak.stuck or duplicates or leaks or (
+        args.stop == 'graceful' and soak.failed())
+    return 1 if missed else 0
 
 
 if __name__ == '__main__':
