@@ -281,8 +281,13 @@ def _wrap_engine_start(original):
 def _wrap_engine_stop(original):
     @functools.wraps(original)
     def stop(self):
-        membership.leave()
-        return original(self)
+        try:
+            membership.leave()
+            return original(self)
+        finally:
+            # what this engine ran is fenced: an engine started again in
+            # this process (or the next test) starts actions as usual
+            operation.Operation.draining.clear()
     return stop
 
 
