@@ -32,6 +32,7 @@ class ResumedOperation(operation.Operation):
     """An operation taken over from a dead engine."""
 
     rebuilding = True  # until Heat's own update takes over (updates)
+    previous_engine = None  # the engine that ran it before (resume())
 
     def task_for(self, resource, task):
         """The task that finishes ``resource``'s part of this operation."""
@@ -89,7 +90,7 @@ class ResumedOperation(operation.Operation):
         self._after(resource, action)
 
     def _fail(self, resource, action, record):
-        engine = (record or {}).get('engine') or self.record.get('engine')
+        engine = (record or {}).get('engine') or self.previous_engine
         reason = ('Engine %(engine)s went down inside handle_%(action)s of '
                   '%(res)s; no cookie to resume from and '
                   '[heat_resume] in_progress_policy = fail' %
@@ -127,7 +128,7 @@ class ResumedOperation(operation.Operation):
             stack.state_set(action, status, reason)
             self.release_lock()
             return
-        previous_engine = self.record.get('engine')
+        previous_engine = self.previous_engine = self.record.get('engine')
         self.record['resumes'] = self.record.get('resumes', 0) + 1
         if self.record['resumes'] > CONF.heat_resume.max_takeovers:
             self._give_up(previous_engine)
@@ -233,7 +234,7 @@ class ResumedOperation(operation.Operation):
                 resource.state_set(
                     resource.action, resource.FAILED,
                     'Engine %s went down during %s %s; heat_resume runs '
-                    'the update again' % (self.record.get('engine'),
+                    'the update again' % (self.previous_engine,
                                           resource.action.lower(),
                                           resource.name))
         for resource, task in tasks.items():

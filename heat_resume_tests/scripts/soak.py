@@ -65,9 +65,12 @@ class Soak(object):
             rows = self.cluster.sql(
                 'SELECT action, status FROM stack WHERE id = %s', stack_id)
             current = '%s_%s' % rows[0] if rows else 'DELETE_COMPLETE'
+            # the previous operation's state until this one has begun;
+            # then its COMPLETE or FAILED (the default in_progress_policy
+            # fails what a kill caught inside a handler), or a rollback
             if not current.endswith('_IN_PROGRESS') and (
-                    current == status or not current.startswith(
-                        status.split('_')[0])):
+                    current == status or current.endswith('_FAILED') or
+                    not current.startswith(status.split('_')[0])):
                 return current
             time.sleep(0.2)
         return 'STUCK'

@@ -33,7 +33,7 @@ class StagingMixin(object):
                          side_effect=handle_create, autospec=True)
 
     def stage_create(self, resources, done=(), returned=(), inside=(),
-                     checked=()):
+                     checked=(), unrecorded=()):
         """Leave a stack as an engine that died mid-create would."""
         engine_identity.set_engine_id('engine-that-died')
         self.addCleanup(engine_identity.set_engine_id, None)
@@ -56,6 +56,10 @@ class StagingMixin(object):
                 rsrc = stack[name]
                 rsrc.state_set(rsrc.CREATE, rsrc.IN_PROGRESS)
                 progress.task_started(rsrc, rsrc.CREATE, op.id)
+            # killed after Heat wrote IN_PROGRESS, before the task record
+            for name in unrecorded:
+                rsrc = stack[name]
+                rsrc.state_set(rsrc.CREATE, rsrc.IN_PROGRESS)
         return stack.id
 
     def resume(self, stack_id):

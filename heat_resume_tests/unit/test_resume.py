@@ -72,6 +72,14 @@ class ResumeTest(staging.StagingMixin, base.HeatResumeTestCase):
         self.assertEqual(('INIT', 'COMPLETE'), stack['d'].state)
         self.assertNotIn('c', self.calls)
 
+    def test_reason_names_the_dead_engine_without_a_task_record(self):
+        stack_id = self.stage_create(self.four(), done=['a'],
+                                     unrecorded=['c'])
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'FAILED'), stack['c'].state)
+        self.assertIn('engine-that-died went down inside handle_create',
+                      stack['c'].status_reason)
+
     def test_polling_resumes_with_the_saved_cookie(self):
         stack_id = self.stage_create(self.four(wait=1), returned=['a', 'b',
                                                                   'c'])
