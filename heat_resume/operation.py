@@ -27,7 +27,6 @@ from oslo_log import log as logging
 from heat_resume import bound_operation
 from heat_resume import coordination
 from heat_resume import engine_identity
-from heat_resume import fence
 from heat_resume import graph as graphm
 from heat_resume import heat_internals as heat
 from heat_resume import progress
@@ -45,7 +44,8 @@ MESSAGE_POLL = 0.1
 YIELD_INTERVAL = 2.0
 
 
-OwnershipLost = fence.OwnershipLost
+class OwnershipLost(Exception):
+    """This engine no longer owns the operation: it must not write."""
 
 
 def managed(stack):
@@ -77,9 +77,6 @@ class Operation(object):
         self._cancelled = False
         self.lock = None
         self.fenced = None
-        # whether the database fences this operation's writes (fence.py):
-        # once Heat's stack_lock row is this engine's
-        self.fenced_in_db = False
         # worker threads whose resource action started and whose handler
         # has not returned yet: what a drain waits for
         self._busy = set()
@@ -120,13 +117,6 @@ class Operation(object):
             self.lock = lock
             self.record['token'] = lock.token
         Operation.live[self.stack_id] = self
-        # Heat took the stack_lock for this engine before the stack thread
-        # started (a takeover stole it): from now on the database refuses
-        # this operation's writes once the row names another engine. A
-        # stack run without the row (Heat's in-process tests) is fenced by
-        # the checks of check_owner only.
-        self.fenced_in_db = fence.holds_lock(
-            self.stack.context, self.stack_id, engine_identity.engine_id())
 
     def check_owner(self, what):
         """Raise OwnershipLost unless this engine may still write ``what``.

@@ -44,10 +44,6 @@ heat.engine.resource.Resource.resource_id_set,  wrapped: the same fencing
                                                 restart
 heat.engine.service.EngineService.start/stop    wrapped: join and leave
                                                 ZooKeeper (membership.py)
-heat.db.api.resource_create/update/...          wrapped (FENCED_WRITES):
-  (Heat's writes for a legacy operation)        in a transaction that
-                                                checks the stack_lock row
-                                                names this engine (fence)
 heat.common.service_utils.engine_alive          wrapped: answered from
                                                 ZooKeeper membership
 heat.common.service_utils.generate_engine_id    wrapped: learn this
@@ -77,7 +73,6 @@ from heat_resume import conf
 from heat_resume import drop_in
 from heat_resume import engine_identity
 from heat_resume import extension
-from heat_resume import fence
 from heat_resume import handler_loop
 from heat_resume import heat_internals as heat
 from heat_resume import membership
@@ -124,9 +119,6 @@ def install():
                drop_in.ParallelTaskGroup)
     for owner, name, wrap in _wrapped():
         _patch(owner, name, wrap(owner.__dict__[name]))
-    for name in heat.FENCED_WRITES:
-        _patch(heat.db_api, name,
-               _wrap_fenced_db_write(heat.db_api.__dict__[name]))
     sync_conf()
     LOG.info('heat_resume installed (enabled=%s)', CONF.heat_resume.enabled)
     return True
@@ -229,30 +221,6 @@ def _wrap_handler_write(original):
             return original(self, *args, **kwargs)
         op.check_owner('%s of %s' % (original.__name__, self.name))
         return retried(self, *args, **kwargs)
-    return write
-
-
-def _wrap_fenced_db_write(original):
-    """One of Heat's database writes: refused by the database to a zombie.
-
-    For the bound operation, once the database fences it (fence.py), the
-    write runs in a transaction that first checks Heat's stack_lock row
-    still names this engine; otherwise nothing is written and the
-    operation is lost (OwnershipLost).
-    """
-    @functools.wraps(original)
-    def write(context, *args, **kwargs):
-        op = bound_operation.get()
-        if op is None or not op.fenced_in_db:
-            return original(context, *args, **kwargs)
-        try:
-            return fence.write_if_owner(context, op.stack_id,
-                                        engine_identity.engine_id(),
-                                        original, *args, **kwargs)
-        except fence.NotOwner as exc:
-            op.fenced = str(exc)
-            op.check_owner('%s (refused by the database)'
-                           % original.__name__)
     return write
 
 
