@@ -140,8 +140,10 @@ class HeatResumeTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        # resources a kill caught inside handle_<action> (kill_engine)
+        # resources a kill caught inside handle_<action> (kill_engine):
+        # with no physical id yet (caught), with or without one (inside)
         self.caught = set()
+        self.inside = set()
         if REMOTE is not None:
             self.hc, self.ledger_path, self.build_timeout = REMOTE()
             self.cluster = self.zk = self.mariadb = self.rabbit = None
@@ -268,6 +270,7 @@ class HeatResumeTest(testtools.TestCase):
         """
         self.cluster.kill_engine(n, **kwargs)
         self.caught |= scenario.caught_in_handler(self.cluster, stack_id)
+        self.inside |= scenario.inside_handler(self.cluster, stack_id)
 
     def _doubled(self, book):
         """Names of resources with two objects at once, minus the caught."""

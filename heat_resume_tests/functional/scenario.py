@@ -68,6 +68,17 @@ def caught_in_handler(cluster, stack_id):
             if rec.get('phase') == 'handler_started' and name in unnamed}
 
 
+def inside_handler(cluster, stack_id):
+    """Resources whose task record says a handler was running (any id).
+
+    Read just after a kill: resuming an update fails these (no cookie to
+    poll) and Heat's update then replaces them: a new object, the old one
+    deleted (design.rst, UPDATE).
+    """
+    return {name for name, rec in task_records(cluster, stack_id).items()
+            if rec.get('phase') == 'handler_started'}
+
+
 def doubled(book):
     """Names of the resources that had two ledger objects at once."""
     keys = set(book.duplicates())
