@@ -196,14 +196,23 @@ def _wrap_stack_operation(name, original):
     return stack_operation
 
 
-def _wrap_owned_write(original):
+def _wrap_owned_write(original, what='the state of %(name)s', call=None):
+    """A write refused unless this engine still owns the bound operation.
+
+    ``call`` makes the write once the check passed (``original`` itself
+    by default); without an operation the write is Heat's own, unchanged.
+    """
+    call = call or original
+
     @functools.wraps(original)
-    def state_set(self, *args, **kwargs):
+    def write(self, *args, **kwargs):
         op = bound_operation.get()
-        if op is not None:
-            op.check_owner('the state of %s' % self.name)
-        return original(self, *args, **kwargs)
-    return state_set
+        if op is None:
+            return original(self, *args, **kwargs)
+        op.check_owner(what % {'name': self.name,
+                               'write': original.__name__})
+        return call(self, *args, **kwargs)
+    return write
 
 
 def _wrap_handler_write(original):
@@ -212,16 +221,8 @@ def _wrap_handler_write(original):
     ``resource_id_set`` and ``data_set``/``data_delete`` are single-row
     writes, idempotent, so retried as heat_resume's own records are.
     """
-    retried = progress.retry_on_disconnect(original)
-
-    @functools.wraps(original)
-    def write(self, *args, **kwargs):
-        op = bound_operation.get()
-        if op is None:
-            return original(self, *args, **kwargs)
-        op.check_owner('%s of %s' % (original.__name__, self.name))
-        return retried(self, *args, **kwargs)
-    return write
+    return _wrap_owned_write(original, '%(write)s of %(name)s',
+                             progress.retry_on_disconnect(original))
 
 
 def _wrap_engine_start(original):
