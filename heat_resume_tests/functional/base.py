@@ -121,6 +121,12 @@ class HeatResumeTest(testtools.TestCase):
 
     @classmethod
     def cluster_config(cls, zk_hosts):
+        # in_progress_policy = retry (plugin_config's default): the kill
+        # tests kill at random moments and expect every operation to
+        # complete, which the default policy (fail) does not promise for a
+        # kill inside a handler. Their default-policy twins:
+        # test_engine_death.DefaultPolicyEngineDeathTest and
+        # test_everyday_stops (rolling restart, mixed fleet).
         return harness.plugin_config(zk_hosts, cls.SESSION_TIMEOUT,
                                      sweep_interval=5)
 
