@@ -5,11 +5,12 @@ action reached; ``decide`` turns that phase, the resource row's
 action/status and the configured policy into one choice per resource.
 ``resumable`` says whether a stack operation can be resumed at all. No
 I/O and no Heat objects: the values are the strings Heat stores
-(``Resource.COMPLETE == 'COMPLETE'`` and so on), so the rules can be
-tested on their own (test_resume_rules.py).
+(heat_states.py), so the rules can be tested on their own
+(test_resume_rules.py).
 """
 
 from heat_resume import conf
+from heat_resume import heat_states
 
 # The phases of a task record, in order.
 STARTED = 'handler_started'    # handle_<action>() is about to be called
@@ -27,12 +28,8 @@ RETRY = 'retry'      # caught inside the handler: call it again
 FAIL = 'fail'        # caught inside the handler: fail it with a reason
 
 # Stack actions that resume (ROLLBACK too, of a create or an update).
-RESUMABLE = ('CREATE', 'DELETE', 'SUSPEND', 'RESUME', 'CHECK', 'UPDATE')
-
-DELETE = 'DELETE'
-ROLLBACK = 'ROLLBACK'
-UPDATE = 'UPDATE'
-CREATE = 'CREATE'
+RESUMABLE = (heat_states.CREATE, heat_states.DELETE, heat_states.SUSPEND,
+             heat_states.RESUME, heat_states.CHECK, heat_states.UPDATE)
 
 
 def pollable(record, action):
@@ -46,11 +43,11 @@ def decide(action, resource_action, resource_status, record, policy):
     """What resuming ``action`` does with one resource."""
     if resource_action != action:
         return RUN
-    if resource_status == 'COMPLETE':
-        return RUN if action == DELETE else SKIP
-    if resource_status != 'IN_PROGRESS':
+    if resource_status == heat_states.COMPLETE:
+        return RUN if action == heat_states.DELETE else SKIP
+    if resource_status != heat_states.IN_PROGRESS:
         return RUN
-    if action == DELETE:
+    if action == heat_states.DELETE:
         # handle_delete must be idempotent (Heat retries deletes itself)
         return RUN
     if record and record.get('action') == action:
@@ -67,8 +64,8 @@ def resource_action(stack_action, op):
     A create's rollback deletes what the create made; an update's rollback
     is an update back to the previous template.
     """
-    if stack_action == ROLLBACK and op != UPDATE:
-        return DELETE
+    if stack_action == heat_states.ROLLBACK and op != heat_states.UPDATE:
+        return heat_states.DELETE
     return stack_action
 
 
@@ -82,8 +79,8 @@ def resumable(stack_action, op, prev_template_id, record):
     """
     if record.get('final'):
         return True
-    if stack_action == ROLLBACK:
-        return op in (CREATE, UPDATE)
-    if stack_action == UPDATE:
+    if stack_action == heat_states.ROLLBACK:
+        return op in (heat_states.CREATE, heat_states.UPDATE)
+    if stack_action == heat_states.UPDATE:
         return prev_template_id is not None
     return stack_action in RESUMABLE

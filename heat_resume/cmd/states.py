@@ -13,23 +13,26 @@
 """The states the CLI reads in Heat's rows, and the colour of each.
 
 Pure, so that pictures.py draws without Heat: the values are the strings
-Heat stores (``Stack.COMPLETE == 'COMPLETE'`` and so on, as in
-resume_rules.py), and test_cli checks them against heat_internals. One
+Heat stores (heat_states.py, which resume_rules.py reads too), and
+test_cli checks them against heat_internals. One
 colour table serves the SVG pictures and the terminal of ``watch``.
 """
 
 import collections
 
-INIT = 'INIT'
-COMPLETE = 'COMPLETE'
-IN_PROGRESS = 'IN_PROGRESS'
-FAILED = 'FAILED'
+from heat_resume import heat_states
 
-CREATE = 'CREATE'
-DELETE = 'DELETE'
-SUSPEND = 'SUSPEND'
-RESUME = 'RESUME'
-CHECK = 'CHECK'
+# the CLI's names for Heat's strings (one copy: heat_states.py)
+INIT = heat_states.INIT
+COMPLETE = heat_states.COMPLETE
+IN_PROGRESS = heat_states.IN_PROGRESS
+FAILED = heat_states.FAILED
+
+CREATE = heat_states.CREATE
+DELETE = heat_states.DELETE
+SUSPEND = heat_states.SUSPEND
+RESUME = heat_states.RESUME
+CHECK = heat_states.CHECK
 
 # stack actions that make the same action of every resource
 UNIFORM_ACTIONS = (CREATE, DELETE, SUSPEND, RESUME, CHECK)

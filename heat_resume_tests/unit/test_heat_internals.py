@@ -9,6 +9,7 @@ import testtools
 from heat.engine import stack as heat_stack
 
 from heat_resume import heat_internals
+from heat_resume import heat_states
 
 PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), 'heat_resume')
@@ -46,6 +47,18 @@ class FaceTest(testtools.TestCase):
     def test_the_scan_finds_imports(self):
         # the rule above could not fail if the scan never found anything
         self.assertNotEqual([], heat_imports(heat_internals.__file__))
+
+
+class StatesTest(testtools.TestCase):
+    def test_heat_states_are_heat_s_own_strings(self):
+        names = [n for n in dir(heat_states) if n.isupper()]
+        self.assertIn('ROLLBACK', names)
+        for name in names:
+            owner = (heat_internals.Stack if hasattr(heat_internals.Stack,
+                                                     name)
+                     else heat_internals.Resource)
+            self.assertEqual(getattr(owner, name),
+                             getattr(heat_states, name), name)
 
 
 class ShapeTest(testtools.TestCase):

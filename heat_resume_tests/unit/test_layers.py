@@ -18,7 +18,7 @@ LAYERS = [
     {'operation', 'handler_loop'},
     {'scheduler', 'coordination', 'progress'},
     {'graph', 'resume_rules', 'engine_identity', 'bound_operation'},
-    {'conf', 'heat_internals'},
+    {'conf', 'heat_internals', 'heat_states'},
 ]
 
 
