@@ -61,6 +61,17 @@ heat_resume_opts = [
         help='What resuming an operation does with a resource whose engine '
              'died inside handle_<action>(), that is with no saved cookie '
              'to resume polling from.'),
+    cfg.IntOpt(
+        'fence_idle_timeout', default=5, min=1, max=3600,
+        help='Seconds the database server lets one of heat_resume\'s '
+             'fenced write transactions sit idle before it ends it '
+             '(MariaDB idle_transaction_timeout, PostgreSQL '
+             'idle_in_transaction_session_timeout). Each such transaction '
+             'holds a shared lock on the stack\'s stack_lock row for a few '
+             'milliseconds; an engine paused inside one (SIGSTOP, a frozen '
+             'VM) would hold the takeover of that stack until it wakes. '
+             'This bounds that wait. A transaction ended by it is tried '
+             'again, and refused if another engine took the stack over.'),
 ]
 
 

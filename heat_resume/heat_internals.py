@@ -22,6 +22,8 @@ from heat.common import context
 from heat.common import exception
 from heat.common import messaging
 from heat.common import service_utils
+from heat.db import api as db_api
+from heat.db import models as db_models
 from heat.engine import lifecycle_plugin
 from heat.engine import resource as heat_resource
 from heat.engine import scheduler
@@ -81,6 +83,22 @@ ResourceDataObject = resource_data_objects.ResourceData
 EventObject = event_objects.Event
 ServiceObject = service_objects.Service
 SyncPointObject = sync_point_objects.SyncPoint
+StackLockModel = db_models.StackLock
+
+# Heat's database writes a legacy stack operation makes (heat.db.api,
+# looked up on the module at call time by heat.objects): the seam fences
+# each one of them in the database for an owned operation (fence.py).
+FENCED_WRITES = ('resource_create', 'resource_update',
+                 'resource_update_and_save', 'resource_delete',
+                 'resource_data_set', 'resource_data_delete',
+                 'resource_exchange_stacks', 'stack_update', 'event_create',
+                 'sync_point_update_input_data')
+
+
+def db_writer(cnxt):
+    """A writer transaction of Heat's, that Heat's own writes join."""
+    return db_api.context_manager.writer.using(cnxt)
+
 
 get_admin_context = context.get_admin_context
 update_resource_data = stk_defn.update_resource_data
@@ -164,6 +182,23 @@ SHAPE = [
     (Resource, 'data_set', ['self', 'key', 'value', 'redact']),
     (Resource, 'data_delete', ['self', 'key']),
     (service_utils, 'generate_engine_id', []),
+    (db_api, 'resource_create', ['context', 'values']),
+    (db_api, 'resource_update', ['context', 'resource_id', 'values',
+                                 'atomic_key', 'expected_engine_id']),
+    (db_api, 'resource_update_and_save', ['context', 'resource_id',
+                                          'values']),
+    (db_api, 'resource_delete', ['context', 'resource_id']),
+    (db_api, 'resource_data_set', ['context', 'resource_id', 'key', 'value',
+                                   'redact']),
+    (db_api, 'resource_data_delete', ['context', 'resource_id', 'key']),
+    (db_api, 'resource_exchange_stacks', ['context', 'resource_id1',
+                                          'resource_id2']),
+    (db_api, 'stack_update', ['context', 'stack_id', 'values',
+                              'exp_trvsl']),
+    (db_api, 'event_create', ['context', 'values']),
+    (db_api, 'sync_point_update_input_data',
+     ['context', 'entity_id', 'traversal_id', 'is_update', 'atomic_key',
+      'input_data']),
     # called
     (scheduler, 'TaskRunner', ['task']),
     (Resource, '_action_recorder', ['self', 'action']),

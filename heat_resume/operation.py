@@ -27,6 +27,7 @@ from oslo_log import log as logging
 from heat_resume import bound_operation
 from heat_resume import coordination
 from heat_resume import engine_identity
+from heat_resume import fence
 from heat_resume import graph as graphm
 from heat_resume import heat_internals as heat
 from heat_resume import progress
@@ -44,8 +45,7 @@ MESSAGE_POLL = 0.1
 YIELD_INTERVAL = 2.0
 
 
-class OwnershipLost(Exception):
-    """This engine no longer owns the operation: it must not write."""
+OwnershipLost = fence.OwnershipLost
 
 
 def managed(stack):
@@ -61,6 +61,9 @@ class Operation(object):
     # lost (whose final state it must not persist)
     live = {}
     _lost = set()
+    # stacks whose operation here ran under Heat's stack_lock row: their
+    # final persist is fenced in the database too (seam._wrap_persist)
+    _fenced_in_db = set()
     # set while this process drains before it stops (drain_all): no
     # operation starts a new resource action
     draining = threading.Event()
@@ -77,6 +80,9 @@ class Operation(object):
         self._cancelled = False
         self.lock = None
         self.fenced = None
+        # whether the database fences this operation's writes (fence.py):
+        # once Heat's stack_lock row is this engine's
+        self.fenced_in_db = False
         # worker threads whose resource action started and whose handler
         # has not returned yet: what a drain waits for
         self._busy = set()
@@ -117,6 +123,15 @@ class Operation(object):
             self.lock = lock
             self.record['token'] = lock.token
         Operation.live[self.stack_id] = self
+        # Heat took the stack_lock for this engine before the stack thread
+        # started (a takeover stole it): from now on the database refuses
+        # this operation's writes once the row names another engine. A
+        # stack run without the row (Heat's in-process tests) is fenced by
+        # the checks of check_owner only.
+        self.fenced_in_db = fence.holds_lock(
+            self.stack.context, self.stack_id, engine_identity.engine_id())
+        if self.fenced_in_db:
+            Operation._fenced_in_db.add(self.stack_id)
 
     def check_owner(self, what):
         """Raise OwnershipLost unless this engine may still write ``what``.
@@ -156,6 +171,14 @@ class Operation(object):
         Operation.live.pop(self.stack_id, None)
         if self.lock is not None:
             self.lock.release()
+
+    @classmethod
+    def persist_fenced(cls, stack_id):
+        """Whether the stack's final persist is fenced (once per run)."""
+        if stack_id in cls._fenced_in_db:
+            cls._fenced_in_db.discard(stack_id)
+            return True
+        return False
 
     @classmethod
     def fenced_away(cls, stack_id):

@@ -27,6 +27,7 @@ from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from heat_resume import engine_identity
+from heat_resume import fence
 from heat_resume import heat_internals as heat
 from heat_resume import resume_rules as rules
 
@@ -109,6 +110,8 @@ def _best_effort(write):
             return
         try:
             write(resource, *args)
+        except fence.OwnershipLost:
+            raise  # not a progress write that failed: the stack is lost
         except Exception as exc:
             LOG.warning('heat_resume could not record progress of %s: %s',
                         resource, exc)

@@ -20,11 +20,14 @@ heat.engine.resource.Resource.action_handler_task
 heat.engine.stack.Stack.create/update/delete/   wrapped: each call is one
   suspend/resume/check                          operation (operation.run)
 heat.engine.stack.Stack.persist_state_and_release_lock
-                                                wrapped: the operation
-                                                record goes with the lock;
-                                                a lost operation's lock is
-                                                freed if still this
-                                                engine's
+                                                wrapped: fenced in the
+                                                database (the final state,
+                                                its event and the release
+                                                in one checked transaction);
+                                                the operation record goes
+                                                with the lock; a lost
+                                                operation's lock is freed
+                                                if still this engine's
 heat.engine.stack.Stack.reset_stack_and_resources_in_progress
                                                 wrapped: what Heat's
                                                 reset_stack_status runs on
@@ -44,6 +47,10 @@ heat.engine.resource.Resource.resource_id_set,  wrapped: the same fencing
                                                 restart
 heat.engine.service.EngineService.start/stop    wrapped: join and leave
                                                 ZooKeeper (membership.py)
+heat.db.api.resource_create/update/...          wrapped (FENCED_WRITES):
+  (Heat's writes for a legacy operation)        in a transaction that
+                                                checks the stack_lock row
+                                                names this engine (fence)
 heat.common.service_utils.engine_alive          wrapped: answered from
                                                 ZooKeeper membership
 heat.common.service_utils.generate_engine_id    wrapped: learn this
@@ -73,6 +80,7 @@ from heat_resume import conf
 from heat_resume import drop_in
 from heat_resume import engine_identity
 from heat_resume import extension
+from heat_resume import fence
 from heat_resume import handler_loop
 from heat_resume import heat_internals as heat
 from heat_resume import membership
@@ -119,6 +127,9 @@ def install():
                drop_in.ParallelTaskGroup)
     for owner, name, wrap in _wrapped():
         _patch(owner, name, wrap(owner.__dict__[name]))
+    for name in heat.FENCED_WRITES:
+        _patch(heat.db_api, name,
+               _wrap_fenced_db_write(heat.db_api.__dict__[name]))
     sync_conf()
     LOG.info('heat_resume installed (enabled=%s)', CONF.heat_resume.enabled)
     return True
@@ -225,6 +236,30 @@ def _wrap_handler_write(original):
                              progress.retry_on_disconnect(original))
 
 
+def _wrap_fenced_db_write(original):
+    """One of Heat's database writes: refused by the database to a zombie.
+
+    For the bound operation, once the database fences it (fence.py), the
+    write runs in a transaction that first checks Heat's stack_lock row
+    still names this engine; otherwise nothing is written and the
+    operation is lost (OwnershipLost).
+    """
+    @functools.wraps(original)
+    def write(context, *args, **kwargs):
+        op = bound_operation.get()
+        if op is None or not op.fenced_in_db:
+            return original(context, *args, **kwargs)
+        try:
+            return fence.write_if_owner(context, op.stack_id,
+                                        engine_identity.engine_id(),
+                                        original, *args, **kwargs)
+        except fence.NotOwner as exc:
+            op.fenced = str(exc)
+            op.check_owner('%s (refused by the database)'
+                           % original.__name__)
+    return write
+
+
 def _wrap_engine_start(original):
     @functools.wraps(original)
     def start(self):
@@ -272,15 +307,32 @@ def _wrap_persist(original):
     @functools.wraps(original)
     def persist_state_and_release_lock(self, engine_id):
         stack_id = self.id
+        fenced = (stack_id is not None and
+                  operation.Operation.persist_fenced(stack_id))
         if operation.Operation.fenced_away(stack_id):
             LOG.warning('Engine %(engine)s lost stack %(stack)s: its final '
                         'state is not written', {'engine': engine_id,
                                                  'stack': stack_id})
             operation.Operation.abandoned(self.context, stack_id, engine_id)
             return None
-        result = original(self, engine_id)
-        if stack_id is not None and operation.managed(self):
-            operation.Operation.released(self.context, stack_id)
+        if stack_id is None or not operation.managed(self):
+            return original(self, engine_id)
+        if not fenced:  # run without Heat's stack_lock row: Heat's tests
+            result = original(self, engine_id)
+        else:
+            try:
+                # the final state, its event and the lock release in one
+                # transaction the database refuses once the lock moved
+                result = fence.write_if_owner(
+                    self.context, stack_id, engine_id,
+                    lambda context: original(self, engine_id))
+            except fence.NotOwner as exc:
+                LOG.warning('Engine %(engine)s lost stack %(stack)s: its '
+                            'final state is not written (%(why)s)',
+                            {'engine': engine_id, 'stack': stack_id,
+                             'why': exc})
+                return None
+        operation.Operation.released(self.context, stack_id)
         return result
     return persist_state_and_release_lock
 

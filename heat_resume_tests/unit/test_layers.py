@@ -17,6 +17,7 @@ LAYERS = [
     {'resumed_operation'},
     {'operation', 'handler_loop'},
     {'scheduler', 'coordination', 'progress'},
+    {'fence'},
     {'graph', 'resume_rules', 'engine_identity', 'bound_operation'},
     {'conf', 'heat_internals', 'heat_states'},
 ]

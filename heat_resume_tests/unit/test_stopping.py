@@ -9,7 +9,9 @@ import testtools
 
 from heat_resume import bound_operation
 from heat_resume import conf
+from heat_resume import engine_identity
 from heat_resume import handler_loop
+from heat_resume import heat_internals
 from heat_resume import membership
 from heat_resume import operation
 from heat_resume import progress
@@ -204,3 +206,53 @@ class RecordChangedTest(base.HeatResumeTestCase):
                               rsrc.resource_id_set, 'other-id')
         self.assertNotIn('k', rsrc.data())
         self.assertEqual(before, rsrc.resource_id)
+
+
+class DatabaseFenceTest(base.HeatResumeTestCase):
+    """The database itself refuses a zombie's writes (fence.py)."""
+
+    def owned(self, stack):
+        engine_identity.set_engine_id('engine-a')
+        self.addCleanup(engine_identity.set_engine_id, None)
+        heat_internals.StackLockObject.create(stack.context, stack.id,
+                                              'engine-a')
+        op = operation.Operation.begin(stack, 'UPDATE')
+        self.addCleanup(op.release_lock)
+        self.assertTrue(op.fenced_in_db)
+        return op
+
+    def test_owner_writes(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        op = self.owned(stack)
+        with bound_operation.bind(op):
+            stack['a'].state_set('UPDATE', 'COMPLETE', 'owner wrote it')
+        row = heat_internals.ResourceObject.get_obj(stack.context,
+                                                    stack['a'].id)
+        self.assertEqual('owner wrote it', row.status_reason)
+
+    def test_stolen_lock_refuses_every_write(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        op = self.owned(stack)
+        # a takeover stole Heat's lock; this engine's local checks pass
+        heat_internals.StackLockObject.steal(stack.context, stack.id,
+                                             'engine-a', 'engine-b')
+        rsrc = stack['a']
+        stack_before = heat_internals.StackObject.get_by_id(stack.context,
+                                                            stack.id)
+        logged = self.useFixture(fixtures.FakeLogger(
+            'heat_resume.operation'))
+        with bound_operation.bind(op):
+            self.assertRaises(operation.OwnershipLost, rsrc.state_set,
+                              'UPDATE', 'COMPLETE', 'zombie wrote it')
+            self.assertRaises(operation.OwnershipLost, stack.state_set,
+                              'UPDATE', 'COMPLETE', 'zombie wrote it')
+        row = heat_internals.ResourceObject.get_obj(stack.context, rsrc.id)
+        self.assertEqual(('CREATE', 'COMPLETE'), (row.action, row.status))
+        stack_row = heat_internals.StackObject.get_by_id(stack.context,
+                                                         stack.id)
+        self.assertEqual((stack_before.action, stack_before.status,
+                          stack_before.status_reason),
+                         (stack_row.action, stack_row.status,
+                          stack_row.status_reason))
+        self.assertIn('refused by the database', logged.output)
+        self.assertIn('engine-b', logged.output)
