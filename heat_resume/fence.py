@@ -32,7 +32,7 @@ LOG = logging.getLogger(__name__)
 
 # DBAPI connection.info key: the idle timeout this connection carries
 _IDLE_MARK = 'heat_resume_fence_idle_timeout'
-_unsupported = set()
+_warned_unsupported = False
 
 
 class OwnershipLost(Exception):
@@ -55,11 +55,10 @@ def write_if_owner(context, stack_id, engine_id, write, *args, **kwargs):
         return _write_if_owner(context, stack_id, engine_id, write,
                                *args, **kwargs)
     except db_exception.DBError as exc:
-        if holds_lock(context, stack_id, engine_id) is False:
-            raise NotOwner('the database names engine %s as the owner of '
-                           'stack %s (this engine\'s write failed: %s)'
-                           % (_holder(context, stack_id), stack_id,
-                              type(exc).__name__))
+        holder = _holder(context, stack_id)
+        if holder != engine_id:
+            raise _refusal(holder, stack_id, ' (this engine\'s write '
+                           'failed: %s)' % type(exc).__name__)
         if not isinstance(exc, db_exception.DBConnectionError):
             raise
         return _write_if_owner(context, stack_id, engine_id, write,
@@ -70,9 +69,13 @@ def _write_if_owner(context, stack_id, engine_id, write, *args, **kwargs):
     with heat.db_writer(context) as session:
         holder = _locked_holder(session, stack_id)
         if holder != engine_id:
-            raise NotOwner('the database names engine %s as the owner of '
-                           'stack %s' % (holder, stack_id))
+            raise _refusal(holder, stack_id)
         return write(context, *args, **kwargs)
+
+
+def _refusal(holder, stack_id, detail=''):
+    return NotOwner('the database names engine %s as the owner of stack '
+                    '%s%s' % (holder, stack_id, detail))
 
 
 def _locked_holder(session, stack_id):
@@ -93,9 +96,9 @@ def _locked_holder(session, stack_id):
     return None if row is None else row[0]
 
 
-def _mysql_idle_timeout(connection, timeout):
+def _mysql_idle_timeout(connection, seconds):
     """Once per connection: a session variable outlives transactions."""
-    seconds = timeout
+    global _warned_unsupported
     if connection.info.get(_IDLE_MARK) == seconds:
         return
     try:
@@ -104,8 +107,8 @@ def _mysql_idle_timeout(connection, timeout):
     except db_exception.DBError as exc:
         # MySQL has no such variable (MariaDB 10.3+ has): fenced still,
         # but a paused engine holds takeovers until it wakes or dies
-        if 'mysql' not in _unsupported:
-            _unsupported.add('mysql')
+        if not _warned_unsupported:
+            _warned_unsupported = True
             LOG.warning('This database does not end idle transactions '
                         '(%s): an engine paused inside a write delays '
                         'the takeover of its stack until it wakes up or '

@@ -175,16 +175,18 @@ class Operation(object):
     @classmethod
     def persist_fenced(cls, stack_id):
         """Whether the stack's final persist is fenced (once per run)."""
-        if stack_id in cls._fenced_in_db:
-            cls._fenced_in_db.discard(stack_id)
-            return True
-        return False
+        return cls._take(cls._fenced_in_db, stack_id)
 
     @classmethod
     def fenced_away(cls, stack_id):
         """Whether this process lost the stack (once per loss)."""
-        if stack_id in cls._lost:
-            cls._lost.discard(stack_id)
+        return cls._take(cls._lost, stack_id)
+
+    @staticmethod
+    def _take(marks, stack_id):
+        """Whether ``stack_id`` is marked; the mark is used up."""
+        if stack_id in marks:
+            marks.discard(stack_id)
             return True
         return False
 

@@ -310,9 +310,7 @@ def _wrap_persist(original):
         fenced = (stack_id is not None and
                   operation.Operation.persist_fenced(stack_id))
         if operation.Operation.fenced_away(stack_id):
-            LOG.warning('Engine %(engine)s lost stack %(stack)s: its final '
-                        'state is not written', {'engine': engine_id,
-                                                 'stack': stack_id})
+            _not_persisted(engine_id, stack_id, 'it fenced itself')
             operation.Operation.abandoned(self.context, stack_id, engine_id)
             return None
         if stack_id is None or not operation.managed(self):
@@ -327,14 +325,17 @@ def _wrap_persist(original):
                     self.context, stack_id, engine_id,
                     lambda context: original(self, engine_id))
             except fence.NotOwner as exc:
-                LOG.warning('Engine %(engine)s lost stack %(stack)s: its '
-                            'final state is not written (%(why)s)',
-                            {'engine': engine_id, 'stack': stack_id,
-                             'why': exc})
+                _not_persisted(engine_id, stack_id, exc)
                 return None
         operation.Operation.released(self.context, stack_id)
         return result
     return persist_state_and_release_lock
+
+
+def _not_persisted(engine_id, stack_id, why):
+    LOG.warning('Engine %(engine)s lost stack %(stack)s: its final state is '
+                'not written (%(why)s)', {'engine': engine_id,
+                                          'stack': stack_id, 'why': why})
 
 
 def _wrap_reset(original):
