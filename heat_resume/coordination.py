@@ -11,17 +11,11 @@ A lock's *token* is the creation zxid of the owner's lock node: it grows
 with every new owner, so it fences an owner that lost its lock (the
 operation record carries the token of its current owner).
 
-Lease: every quarter of the session timeout the engine sends a request
-(``sync``) and notes when it sent it. Once answered, the server had
-the session then, so it keeps it, and its lock nodes, for at least a
-session timeout after that moment; for the first half of it, nobody can
-have taken a stack of this engine over, and fencing needs no database
-read (``session_proven``). After a pause (an engine stopped past its
-session: a zombie), the lease has run out and fencing reads the token.
-This assumes the server grants the configured session timeout (its
-maxSessionTimeout, 20 tickTimes by default, is not below it): the server
-may raise a timeout, never lower it below half without breaking the
-lease.
+No lease: whether this engine may still write is the database's
+answer (fence.py), in the write itself. A lease here (a time during
+which no peer can hold this engine's locks) would rest on the session
+timeout the server negotiated, which kazoo does not expose, and on a
+clock that stops across a host suspend; an earlier one was taken out.
 
 Sessions: on SUSPENDED the owner starts no new resource action until
 CONNECTED again; on LOST every lock it held is gone, its operations are
@@ -34,7 +28,6 @@ import json
 import os
 import socket
 import threading
-import time
 
 from kazoo import client as kazoo_client
 from kazoo import exceptions as kazoo_exceptions
@@ -157,10 +150,6 @@ class StackLock(object):
         """Whether this engine still owns the stack (as far as it knows)."""
         return not self.lost and self._coordinator.state == CONNECTED
 
-    def proven(self):
-        """Whether this engine surely still owns it (the session's lease)."""
-        return not self.lost and self._coordinator.session_proven()
-
     def wait_held(self, timeout):
         """held(), waiting out a SUSPENDED session (up to ``timeout``).
 
@@ -203,8 +192,6 @@ class Coordinator(object):
         self._unreleased = {}
         self._guard = threading.Lock()
         self._connected = threading.Event()
-        self._stopping = threading.Event()
-        self._proven_at = None
         self._watching = False
         self.client = client_from_conf(opts)
         self.client.add_listener(self._state_changed)
@@ -224,8 +211,6 @@ class Coordinator(object):
         On a timeout the client keeps connecting in the background and
         registers when it gets there.
         """
-        threading.Thread(target=self._heartbeat, daemon=True,
-                         name='heat-resume lease').start()
         event = self.client.start_async()
         event.wait(self._opts.zookeeper_connection_timeout)
         if not self.client.connected:
@@ -240,8 +225,6 @@ class Coordinator(object):
 
     def stop(self):
         """Leave: delete this engine's nodes, so peers take over at once."""
-        self._stopping.set()
-        self._proven_at = None
         with self._guard:
             locks = list(self._locks)
         for lock in locks:
@@ -258,14 +241,12 @@ class Coordinator(object):
             self.client.handler.spawn(self._joined)
         elif state == states.KazooState.SUSPENDED:
             self.state = SUSPENDED
-            self._proven_at = None
             self._connected.clear()
             LOG.warning('ZooKeeper connection suspended: engine %s starts '
                         'no new resource action until it is back',
                         self.engine_id)
         else:
             self.state = LOST
-            self._proven_at = None
             self._connected.clear()
             with self._guard:
                 lost, self._locks = list(self._locks), set()
@@ -285,7 +266,6 @@ class Coordinator(object):
         # then, keep trying while the client says it is connected
         delay = 0.2
         while True:
-            sent = time.monotonic()
             try:
                 self._register()
                 break
@@ -301,39 +281,10 @@ class Coordinator(object):
             unreleased, self._unreleased = self._unreleased, {}
         for lock, stack_id in unreleased.items():
             _release_quietly(lock, stack_id)
-        self._proven_at = sent
         self.state = CONNECTED
         self._connected.set()
         LOG.info('Engine %(engine)s is a member in ZooKeeper (%(path)s)',
                  {'engine': self.engine_id, 'path': self.members_path})
-
-    # -- lease -------------------------------------------------------------
-
-    def session_proven(self):
-        """Whether the server surely still has this session right now.
-
-        True within half a session timeout of sending a request the
-        server answered; a process paused longer (or a connection in
-        trouble) is not proven and must ask the database.
-        """
-        sent = self._proven_at
-        return (sent is not None and self.state == CONNECTED and
-                time.monotonic() - sent <
-                self._opts.zookeeper_session_timeout / 2.0)
-
-    def _heartbeat(self):
-        interval = self._opts.zookeeper_session_timeout / 4.0
-        while not self._stopping.wait(interval):
-            if self.state != CONNECTED:
-                continue
-            sent = time.monotonic()
-            try:
-                self.client.sync(self.members_path)
-            except Exception as exc:  # the state listener reports it
-                LOG.debug('ZooKeeper lease renewal: %s', exc)
-                continue
-            if self.state == CONNECTED:
-                self._proven_at = sent
 
     def _register(self):
         path = member_path(self.base, self.engine_id)

@@ -33,9 +33,13 @@ def run_handler(resource, action, args=None, action_prefix=None,
     op = bound_operation.get()
     owned = op.check_owner if op is not None else (lambda what: None)
     if resume is None:
-        owned('handle_%s of %s' % (handler_action, resource.name))
-        record = progress.task_started(resource, action,
-                                       op.id if op is not None else None)
+        what = 'handle_%s of %s' % (handler_action, resource.name)
+        owned(what)
+        record, written = progress.task_started(
+            resource, action, op.id if op is not None else None)
+        if op is not None and not written:
+            # no fenced write proved this engine still owns the stack
+            op.confirm_owner(what)
         try:
             handler_data = handler(*args)
         except StopIteration:

@@ -136,20 +136,19 @@ class Operation(object):
     def check_owner(self, what):
         """Raise OwnershipLost unless this engine may still write ``what``.
 
-        Local knowledge first (the ZooKeeper session, waiting out a
-        suspension, and its lease: a session the server surely still has
-        keeps this engine's lock, so nobody else can own the stack), then
-        the database: the operation record carries the token of its
-        current owner, which a takeover replaces before it writes
-        anything. A zombie (an engine paused past its session, whose lease
-        has run out) finds the new token there even before its client
-        notices.
+        Local knowledge first: the ZooKeeper session (waiting out a
+        suspension). Then, for an operation the database fences
+        (``fenced_in_db``), nothing more: the write itself is refused to
+        a zombie, in its own transaction. Otherwise (a stack run without
+        Heat's stack_lock row) the operation record, which carries the
+        token of its current owner and which a takeover replaces before
+        it writes anything, is read every time.
         """
         if self.fenced is None and self.lock is not None:
             timeout = CONF.heat_resume.zookeeper_session_timeout
             if not self.lock.wait_held(timeout):
                 self.fenced = 'its ZooKeeper session was lost'
-            elif not self.lock.proven():
+            elif not self.fenced_in_db:
                 record, _ = progress.load_operation(self.stack.context,
                                                     self.stack_id)
                 if record is None:
@@ -166,6 +165,19 @@ class Operation(object):
                                      'op': self.op, 'stack': self.stack_id,
                                      'why': self.fenced, 'what': what})
             raise OwnershipLost('%s: %s' % (self.stack_id, self.fenced))
+
+    def confirm_owner(self, what):
+        """check_owner(), then the database's own answer (one read).
+
+        For the one effect the database cannot refuse, a handler's call to
+        the cloud, when no fenced write has just proven ownership.
+        """
+        self.check_owner(what)
+        if self.fenced_in_db and not fence.holds_lock(
+                self.stack.context, self.stack_id,
+                engine_identity.engine_id()):
+            self.fenced = 'its stack_lock row names another engine'
+            self.check_owner(what)
 
     def release_lock(self):
         Operation.live.pop(self.stack_id, None)

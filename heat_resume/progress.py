@@ -103,11 +103,12 @@ def _best_effort(write):
 
     A write that did not happen leaves an older phase behind, and every
     older phase resumes safely: ``handler_started`` goes by
-    in_progress_policy, ``handler_returned`` polls again.
+    in_progress_policy, ``handler_returned`` polls again. Returns
+    whether the write happened.
     """
     def guarded(resource, *args):
         if resource.id is None:  # never stored: nothing to resume
-            return
+            return False
         try:
             write(resource, *args)
         except fence.OwnershipLost:
@@ -115,12 +116,14 @@ def _best_effort(write):
         except Exception as exc:
             LOG.warning('heat_resume could not record progress of %s: %s',
                         resource, exc)
+            return False
+        return True
     return guarded
 
 
 def _save_task(resource, record):
     remember(resource, record)
-    _write_task(resource, record)
+    return _write_task(resource, record)
 
 
 @_best_effort
@@ -149,7 +152,11 @@ def remember(resource, record):
 
 
 def task_started(resource, action, op_id):
-    """Record that handle_<action>() is about to be called; return record."""
+    """Record that handle_<action>() is about to be called.
+
+    Returns the record and whether it was written (for an operation the
+    database fences, a write made is a proof of ownership).
+    """
     previous = _previous_task(resource, action)
     history = []
     attempt = 1
@@ -165,8 +172,7 @@ def task_started(resource, action, op_id):
               'attempt': attempt, 'started_at': _now(),
               'updated_at': None, 'finished_at': None,
               'cookie': None, 'cookie_saved': False, 'history': history}
-    _save_task(resource, record)
-    return record
+    return record, _save_task(resource, record)
 
 
 def task_returned(resource, record, cookie):

@@ -47,7 +47,7 @@ class StagingMixin(object):
             for name in list(returned) + list(checked):
                 rsrc = stack[name]
                 rsrc.state_set(rsrc.CREATE, rsrc.IN_PROGRESS)
-                record = progress.task_started(rsrc, rsrc.CREATE, op.id)
+                record, _ = progress.task_started(rsrc, rsrc.CREATE, op.id)
                 cookie = rsrc.handle_create()
                 progress.task_returned(rsrc, record, cookie)
                 if name in checked:

@@ -14,8 +14,9 @@ from oslo_config import cfg
 import testtools
 
 from heat_resume import conf
-from heat_resume import coordination
 from heat_resume import bound_operation
+from heat_resume import coordination
+from heat_resume import engine_identity
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume import resumed_operation
@@ -164,20 +165,6 @@ class CoordinationTest(base.ZooKeeperTestCase):
                           a.lock, 'stack-1')
         self.assertIsNone(b.holder('stack-1'))
 
-    def test_lease_is_renewed_and_ends_with_the_connection(self):
-        a = self.coordinator('engine-a')  # session timeout 2 s
-        self.assertTrue(a.session_proven())
-        first = a._proven_at
-        # renewed every half second: proven long after its first half
-        time.sleep(1.5)
-        self.assertTrue(a.session_proven())
-        self.assertGreater(a._proven_at, first)
-        self.zk.stop()
-        self.assertTrue(wait_for(lambda: a.state != coordination.CONNECTED))
-        self.assertFalse(a.session_proven())
-        self.zk.start()
-        self.assertTrue(wait_for(lambda: a.session_proven(), timeout=15))
-
     def test_unreachable_zookeeper_is_a_clear_error(self):
         self.zk.stop()
         coord = coordination.Coordinator(self.conf.heat_resume, 'engine-a')
@@ -288,29 +275,42 @@ class OperationOwnershipTest(base.ZooKeeperTestCase,
         record, key = progress.load_operation(stack.context, stack.id)
         record['token'] = -1  # another engine took it over...
         progress.update_operation(stack.context, stack.id, record, key)
-        self.coord._proven_at = None  # ...while this one was paused
         with bound_operation.bind(op):
             self.assertRaises(operation.OwnershipLost, stack['a'].state_set,
                               'CREATE', 'IN_PROGRESS')
         self.assertEqual(('INIT', 'COMPLETE'), stack['a'].state)
         self.assertTrue(operation.Operation.fenced_away(stack.id))
 
-    def test_a_proven_session_needs_no_database_read(self):
+    def test_unfenced_operation_reads_the_token_for_each_write(self):
+        # no stack_lock row: the checks are the only fence
         stack = self.parse(base.hot({'a': base.test_resource()}))
         stack.store()
         op = operation.Operation.begin(stack, 'CREATE')
         self.addCleanup(op.release_lock)
-        self.assertTrue(self.coord.session_proven())
+        self.assertFalse(op.fenced_in_db)
         reads = self.useFixture(fixtures.MockPatchObject(
             progress, 'load_operation', wraps=progress.load_operation)).mock
         with bound_operation.bind(op):
             stack['a'].state_set('CREATE', 'IN_PROGRESS')
-        self.assertEqual(0, reads.call_count)
-        # a lease that ran out (a pause) asks the database again
-        self.coord._proven_at = time.monotonic() - 60
-        with bound_operation.bind(op):
             stack['a'].state_set('CREATE', 'COMPLETE')
-        self.assertEqual(1, reads.call_count)
+        self.assertEqual(2, reads.call_count)
+
+    def test_database_fenced_operation_reads_no_token(self):
+        stack = self.parse(base.hot({'a': base.test_resource()}))
+        stack.store()
+        engine_identity.set_engine_id('engine-a')
+        self.addCleanup(engine_identity.set_engine_id, None)
+        stack_lock_object.StackLock.create(stack.context, stack.id,
+                                           'engine-a')
+        op = operation.Operation.begin(stack, 'CREATE')
+        self.addCleanup(op.release_lock)
+        self.assertTrue(op.fenced_in_db)
+        reads = self.useFixture(fixtures.MockPatchObject(
+            progress, 'load_operation', wraps=progress.load_operation)).mock
+        with bound_operation.bind(op):
+            stack['a'].state_set('CREATE', 'IN_PROGRESS')
+            stack['a'].state_set('CREATE', 'COMPLETE')
+        self.assertEqual(0, reads.call_count)
         self.assertEqual(('CREATE', 'COMPLETE'), stack['a'].state)
 
     def fenced_create(self, lock_holder):

@@ -256,3 +256,31 @@ class DatabaseFenceTest(base.HeatResumeTestCase):
                           stack_row.status_reason))
         self.assertIn('refused by the database', logged.output)
         self.assertIn('engine-b', logged.output)
+
+    def no_task_record(self, stack):
+        """The task record cannot be written (a database error)."""
+        self.useFixture(fixtures.MockPatchObject(
+            progress, '_write_task', return_value=False))
+        return self.useFixture(fixtures.MockPatchObject(
+            stack['a'], 'handle_update', return_value=None)).mock
+
+    def test_handler_called_once_the_database_says_owner(self):
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        op = self.owned(stack)
+        handler = self.no_task_record(stack)
+        with bound_operation.bind(op):
+            next(handler_loop.run_handler(stack['a'], 'UPDATE'))
+        handler.assert_called_once_with()
+
+    def test_no_handler_call_without_a_proof_of_ownership(self):
+        # no fenced write proved ownership, and the lock moved: the cloud
+        # call, which the database cannot refuse, is not made
+        stack = self.create(base.hot({'a': base.test_resource()}))
+        op = self.owned(stack)
+        handler = self.no_task_record(stack)
+        heat_internals.StackLockObject.steal(stack.context, stack.id,
+                                             'engine-a', 'engine-b')
+        with bound_operation.bind(op):
+            self.assertRaises(operation.OwnershipLost, next,
+                              handler_loop.run_handler(stack['a'], 'UPDATE'))
+        handler.assert_not_called()
