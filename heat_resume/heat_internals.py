@@ -26,6 +26,8 @@ from heat.db import api as db_api
 from heat.db import models as db_models
 from heat.engine import lifecycle_plugin
 from heat.engine import resource as heat_resource
+from heat.engine.resources.openstack.heat import resource_group
+from heat.engine.resources import stack_resource
 from heat.engine import scheduler
 from heat.engine import service
 from heat.engine import stack as heat_stack
@@ -153,6 +155,37 @@ def legacy_stacks_in_progress(cnxt, show_hidden=False):
         show_nested=True, show_hidden=show_hidden)
 
 
+def child_stack_left(resource):
+    """The nested stack an interrupted handle_create of ``resource`` made.
+
+    Heat's StackResource.create_with_template names the child after the
+    resource (``physical_resource_name``) and records its owner in the
+    create_stack call, before ``resource_id_set``: an engine that died in
+    between left a child the resource does not know. None for anything
+    else, and for a child that is created in batches (a ResourceGroup's
+    ``batch_create``: its cookie holds the batches, which nothing saved).
+    """
+    if (not isinstance(resource, stack_resource.StackResource) or
+            resource.resource_id is not None or resource.id is None):
+        return None
+    if (type(resource).check_create_complete is not
+            stack_resource.StackResource.check_create_complete and
+            not _plain_group(resource)):
+        return None
+    return StackObject.get_by_name_and_owner_id(
+        resource.context, resource.physical_resource_name(),
+        resource.stack.id)
+
+
+def _plain_group(resource):
+    """A ResourceGroup created in one go: its check is StackResource's."""
+    batch = getattr(resource, 'BATCH_CREATE', None)
+    return (batch is not None and
+            type(resource).check_create_complete is
+            resource_group.ResourceGroup.check_create_complete and
+            not resource.update_policy.get(batch))
+
+
 # -- the shape ----------------------------------------------------------------
 
 # (owner, attribute, parameters it must accept, in order). Patched by the
@@ -223,6 +256,11 @@ SHAPE = [
      ['stack_definition', 'resource_name', 'resource_data']),
     (StackObject, 'get_all', ['context']),
     (StackObject, 'get_by_id', ['context', 'stack_id']),
+    (StackObject, 'get_by_name_and_owner_id',
+     ['context', 'stack_name', 'owner_id']),
+    (stack_resource.StackResource, 'physical_resource_name', ['self']),
+    (stack_resource.StackResource, 'check_create_complete',
+     ['self', 'cookie']),
     (StackLockObject, 'create', ['context', 'stack_id', 'engine_id']),
     (StackLockObject, 'get_engine_id', ['context', 'stack_id']),
     (StackLockObject, 'steal', ['context', 'stack_id', 'old_engine_id',

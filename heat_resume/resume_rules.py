@@ -26,6 +26,7 @@ POLL = 'poll'        # handler returned: poll its saved cookie
 FINISH = 'finish'    # checks were complete, the state write was lost
 RETRY = 'retry'      # caught inside the handler: call it again
 FAIL = 'fail'        # caught inside the handler: fail it with a reason
+ADOPT = 'adopt'      # caught inside the handler, its nested stack made
 
 # Stack actions that resume (ROLLBACK too, of a create or an update).
 RESUMABLE = (heat_states.CREATE, heat_states.DELETE, heat_states.SUSPEND,
@@ -56,6 +57,19 @@ def decide(action, resource_action, resource_status, record, policy):
         if pollable(record, action):
             return POLL
     return RETRY if policy == conf.IN_PROGRESS_RETRY else FAIL
+
+
+def adopt_child(choice, action, record, child_found):
+    """ADOPT where a create caught inside its handler left a nested stack.
+
+    The child (found by owner and name) is the object the handler made,
+    not a second one: taking it creates nothing, whatever the policy.
+    """
+    if (choice in (RETRY, FAIL) and action == heat_states.CREATE and
+            record is not None and record.get('phase') == STARTED and
+            child_found):
+        return ADOPT
+    return choice
 
 
 def resource_action(stack_action, op):

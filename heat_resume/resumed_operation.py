@@ -44,6 +44,11 @@ class ResumedOperation(operation.Operation):
             progress.remember(resource, record)
         choice = rules.decide(action, resource.action, resource.status,
                               record, CONF.heat_resume.in_progress_policy)
+        child = None
+        if choice in (rules.RETRY, rules.FAIL):
+            child = heat.child_stack_left(resource)
+            choice = rules.adopt_child(choice, action, record,
+                                       child is not None)
         if choice != rules.RUN:
             LOG.info('Resuming %(res)s of stack %(stack)s: %(choice)s',
                      {'res': resource.name, 'stack': self.stack_id,
@@ -55,6 +60,7 @@ class ResumedOperation(operation.Operation):
             rules.FINISH: lambda r: self._finish(r, action),
             rules.RETRY: lambda r: self._retry(r, action),
             rules.FAIL: lambda r: self._fail(r, action, record),
+            rules.ADOPT: lambda r: self._adopt(r, action, record, child),
         }[choice]
 
     def _after(self, resource, action):
@@ -87,6 +93,16 @@ class ResumedOperation(operation.Operation):
                          {'id': resource.resource_id, 'res': resource.name})
                 yield from heat.do_action(resource, resource.DELETE)
         yield from heat.do_action(resource, action)
+        self._after(resource, action)
+
+    def _adopt(self, resource, action, record, child):
+        LOG.info('Adopting nested stack %(child)s, made by the interrupted '
+                 'create of %(res)s, instead of creating it again',
+                 {'child': child.id, 'res': resource.name})
+        with heat.action_recorder(resource, action):
+            resource.resource_id_set(child.id)
+            yield from handler_loop.run_handler(resource, action,
+                                                resume=record)
         self._after(resource, action)
 
     def _fail(self, resource, action, record):

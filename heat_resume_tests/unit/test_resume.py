@@ -11,6 +11,8 @@ from oslo_config import cfg
 
 from heat.engine.resources.openstack.heat import test_resource
 from heat.engine import stack as heat_stack
+from heat.engine import template
+from heat.rpc import client as rpc_client
 
 from heat_resume import bound_operation
 from heat_resume import operation
@@ -71,6 +73,49 @@ class ResumeTest(staging.StagingMixin, base.HeatResumeTestCase):
                       stack['c'].status_reason)
         self.assertEqual(('INIT', 'COMPLETE'), stack['d'].state)
         self.assertNotIn('c', self.calls)
+
+    def stage_group_create(self, child_made):
+        """A ResourceGroup's create killed inside handle_create: after its
+        create_stack call (``child_made``) or before it."""
+        group = {'type': 'OS::Heat::ResourceGroup',
+                 'properties': {'count': 1,
+                                'resource_def': {'type': 'OS::Heat::None'}}}
+        stack_id = self.stage_create({'a': base.test_resource(), 'g': group},
+                                     done=['a'], inside=['g'])
+        child = None
+        if child_made:
+            parent = heat_stack.Stack.load(base.utils.dummy_context(),
+                                           stack_id=stack_id)
+            child = heat_stack.Stack(
+                parent.context, parent['g'].physical_resource_name(),
+                template.Template(base.hot({})), owner_id=stack_id,
+                convergence=False)
+            child.store()
+            # a legacy stack's final state is written at its lock release
+            child.state_set(child.CREATE, child.COMPLETE, 'made')
+            child.persist_state_and_release_lock('engine-that-died')
+        create_stack = self.patchobject(rpc_client.EngineClient,
+                                        '_create_stack')
+        return stack_id, child, create_stack
+
+    def test_nested_stack_made_before_the_kill_is_adopted(self):
+        # between the create_stack call and resource_id_set: the child is
+        # found by owner and name and polled, not made again (StackExists)
+        stack_id, child, create_stack = self.stage_group_create(True)
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack.state,
+                         stack.status_reason)
+        self.assertEqual(child.id, stack['g'].resource_id)
+        self.assertEqual(('CREATE', 'COMPLETE'), stack['g'].state)
+        create_stack.assert_not_called()
+
+    def test_nested_stack_not_made_follows_the_policy(self):
+        stack_id, _, create_stack = self.stage_group_create(False)
+        stack = self.resume(stack_id)
+        self.assertEqual(('CREATE', 'FAILED'), stack['g'].state)
+        self.assertIn('went down inside handle_create',
+                      stack['g'].status_reason)
+        create_stack.assert_not_called()
 
     def test_reason_names_the_dead_engine_without_a_task_record(self):
         stack_id = self.stage_create(self.four(), done=['a'],

@@ -103,3 +103,25 @@ class ResourceActionTest(testtools.TestCase):
     def test_other_actions_are_themselves(self):
         self.assertEqual('CREATE', rules.resource_action('CREATE',
                                                          'CREATE'))
+
+
+class AdoptChildTest(testtools.TestCase):
+    STARTED = {'action': 'CREATE', 'phase': 'handler_started'}
+
+    def test_a_create_caught_in_its_handler_adopts_the_child_it_made(self):
+        for choice in (rules.RETRY, rules.FAIL):
+            self.assertEqual(rules.ADOPT, rules.adopt_child(
+                choice, 'CREATE', self.STARTED, True))
+
+    def test_no_child_or_no_record_keeps_the_choice(self):
+        self.assertEqual(rules.FAIL, rules.adopt_child(
+            rules.FAIL, 'CREATE', self.STARTED, False))
+        self.assertEqual(rules.RETRY, rules.adopt_child(
+            rules.RETRY, 'CREATE', None, True))
+
+    def test_only_creates_adopt(self):
+        self.assertEqual(rules.RETRY, rules.adopt_child(
+            rules.RETRY, 'UPDATE', dict(self.STARTED, action='UPDATE'),
+            True))
+        self.assertEqual(rules.POLL, rules.adopt_child(
+            rules.POLL, 'CREATE', self.STARTED, True))
