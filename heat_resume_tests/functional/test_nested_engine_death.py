@@ -60,3 +60,51 @@ class NestedEngineDeathTest(testtools.TestCase):
         records = scenario.task_records(self.cluster, stack_id)
         self.assertTrue(records['inner'].get('resumed_by'),
                         records['inner'])
+
+
+class NestedCreateCallDeathTest(testtools.TestCase):
+    """Killed between a nested stack's create_stack call and resource_id_set.
+
+    With the default policy: the nested stack exists, its resource does
+    not know it; the restarted engine finds it by owner and name and
+    adopts it instead of failing the resource or making a second one.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = self.useFixture(harness.HeatCluster(
+            engines=1, config={'heat_resume': {'enabled': 'true'}}))
+        self.cluster.add_log_details(self)
+        self.hc = self.cluster.client()
+
+    def test_child_made_before_the_kill_is_adopted(self):
+        child = {'heat_template_version': '2015-04-30',
+                 'resources': {'r': {'type': 'HeatResume::Test::Ledger',
+                                     'properties': {'value': 'v'}}}}
+        template = {'heat_template_version': '2015-04-30',
+                    'resources': {'inner': {
+                        'type': 'HeatResume::Test::Nested',
+                        'properties': {'id_secs': 120, 'template': child}}}}
+        stack_id = self.hc.stacks.create(
+            stack_name='nested_call_death',
+            template=template)['stack']['id']
+        nested_id = scenario.nested_stack_id(self.cluster, stack_id)
+        scenario.wait_for_db_status(self.cluster, nested_id,
+                                    'CREATE_COMPLETE')
+        self.assertEqual({'inner': 'handler_started'}, {
+            n: r['phase'] for n, r in scenario.task_records(
+                self.cluster, stack_id).items()})
+        self.assertEqual(((None,),), self.cluster.sql(
+            'SELECT nova_instance FROM resource WHERE stack_id = %s',
+            stack_id))
+        self.cluster.kill_engine(1)
+        self.cluster.start_engine(1)
+
+        self.cluster.wait_for_stack_status(stack_id, 'CREATE_COMPLETE',
+                                           timeout=120)
+        self.assertEqual(((nested_id,),), self.cluster.sql(
+            'SELECT id FROM stack WHERE owner_id = %s', stack_id))
+        self.assertEqual(((nested_id,),), self.cluster.sql(
+            'SELECT nova_instance FROM resource WHERE stack_id = %s',
+            stack_id))
+        self.assertEqual(1, len(self.cluster.ledger().live()))
