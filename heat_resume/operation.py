@@ -167,17 +167,17 @@ class Operation(object):
             raise OwnershipLost('%s: %s' % (self.stack_id, self.fenced))
 
     def confirm_owner(self, what):
-        """check_owner(), then the database's own answer (one read).
+        """After check_owner(), the database's own answer (one read).
 
         For the one effect the database cannot refuse, a handler's call to
         the cloud, when no fenced write has just proven ownership.
         """
-        self.check_owner(what)
-        if self.fenced_in_db and not fence.holds_lock(
-                self.stack.context, self.stack_id,
-                engine_identity.engine_id()):
+        if (self.fenced is None and self.fenced_in_db and
+                not fence.holds_lock(self.stack.context, self.stack_id,
+                                     engine_identity.engine_id())):
             self.fenced = 'its stack_lock row names another engine'
-            self.check_owner(what)
+        if self.fenced is not None:
+            self.check_owner(what)  # logs the refusal and raises
 
     def release_lock(self):
         Operation.live.pop(self.stack_id, None)

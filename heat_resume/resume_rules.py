@@ -59,17 +59,15 @@ def decide(action, resource_action, resource_status, record, policy):
     return RETRY if policy == conf.IN_PROGRESS_RETRY else FAIL
 
 
-def adopt_child(choice, action, record, child_found):
-    """ADOPT where a create caught inside its handler left a nested stack.
+def may_adopt(choice, action, record):
+    """Whether a nested stack the handler made would be ADOPTed here.
 
-    The child (found by owner and name) is the object the handler made,
-    not a second one: taking it creates nothing, whatever the policy.
+    A create caught inside its handler: the child (found by owner and
+    name) is the object the handler made, not a second one, so taking it
+    creates nothing, whatever the policy.
     """
-    if (choice in (RETRY, FAIL) and action == heat_states.CREATE and
-            record is not None and record.get('phase') == STARTED and
-            child_found):
-        return ADOPT
-    return choice
+    return (choice in (RETRY, FAIL) and action == heat_states.CREATE and
+            record is not None and record.get('phase') == STARTED)
 
 
 def resource_action(stack_action, op):

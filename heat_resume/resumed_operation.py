@@ -45,10 +45,10 @@ class ResumedOperation(operation.Operation):
         choice = rules.decide(action, resource.action, resource.status,
                               record, CONF.heat_resume.in_progress_policy)
         child = None
-        if choice in (rules.RETRY, rules.FAIL):
+        if rules.may_adopt(choice, action, record):
             child = heat.child_stack_left(resource)
-            choice = rules.adopt_child(choice, action, record,
-                                       child is not None)
+            if child is not None:
+                choice = rules.ADOPT
         if choice != rules.RUN:
             LOG.info('Resuming %(res)s of stack %(stack)s: %(choice)s',
                      {'res': resource.name, 'stack': self.stack_id,

@@ -12,6 +12,9 @@ from heat.tests import common
 from heat.tests import utils
 
 from heat_resume import conf
+from heat_resume import engine_identity
+from heat_resume import heat_internals
+from heat_resume import operation
 from heat_resume import seam
 from heat_resume_tests.fixtures import sqlite_db
 from heat_resume_tests.fixtures import zookeeper
@@ -61,6 +64,18 @@ class HeatResumeTestCase(common.HeatTestCase):
     @staticmethod
     def run_task(task):
         heat_scheduler.TaskRunner(task)()
+
+    def fenced_operation(self, stack, op):
+        """Begin ``op`` as 'engine-a', holding Heat's stack_lock row: an
+        operation the database fences (fence.py)."""
+        engine_identity.set_engine_id('engine-a')
+        self.addCleanup(engine_identity.set_engine_id, None)
+        heat_internals.StackLockObject.create(stack.context, stack.id,
+                                              'engine-a')
+        operation_ = operation.Operation.begin(stack, op)
+        self.addCleanup(operation_.release_lock)
+        self.assertTrue(operation_.fenced_in_db)
+        return operation_
 
 
 class ZooKeeperTestCase(testtools.TestCase):

@@ -16,7 +16,6 @@ import testtools
 from heat_resume import conf
 from heat_resume import bound_operation
 from heat_resume import coordination
-from heat_resume import engine_identity
 from heat_resume import operation
 from heat_resume import progress
 from heat_resume import resumed_operation
@@ -298,13 +297,7 @@ class OperationOwnershipTest(base.ZooKeeperTestCase,
     def test_database_fenced_operation_reads_no_token(self):
         stack = self.parse(base.hot({'a': base.test_resource()}))
         stack.store()
-        engine_identity.set_engine_id('engine-a')
-        self.addCleanup(engine_identity.set_engine_id, None)
-        stack_lock_object.StackLock.create(stack.context, stack.id,
-                                           'engine-a')
-        op = operation.Operation.begin(stack, 'CREATE')
-        self.addCleanup(op.release_lock)
-        self.assertTrue(op.fenced_in_db)
+        op = self.fenced_operation(stack, 'CREATE')
         reads = self.useFixture(fixtures.MockPatchObject(
             progress, 'load_operation', wraps=progress.load_operation)).mock
         with bound_operation.bind(op):

@@ -9,7 +9,6 @@ import testtools
 
 from heat_resume import bound_operation
 from heat_resume import conf
-from heat_resume import engine_identity
 from heat_resume import handler_loop
 from heat_resume import heat_internals
 from heat_resume import membership
@@ -212,14 +211,7 @@ class DatabaseFenceTest(base.HeatResumeTestCase):
     """The database itself refuses a zombie's writes (fence.py)."""
 
     def owned(self, stack):
-        engine_identity.set_engine_id('engine-a')
-        self.addCleanup(engine_identity.set_engine_id, None)
-        heat_internals.StackLockObject.create(stack.context, stack.id,
-                                              'engine-a')
-        op = operation.Operation.begin(stack, 'UPDATE')
-        self.addCleanup(op.release_lock)
-        self.assertTrue(op.fenced_in_db)
-        return op
+        return self.fenced_operation(stack, 'UPDATE')
 
     def test_owner_writes(self):
         stack = self.create(base.hot({'a': base.test_resource()}))
